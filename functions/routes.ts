@@ -1,0 +1,89 @@
+/**
+ * The route table: the one list of HTTP routes.
+ *
+ * The Api stack deploys each entry as an API Gateway route backed by its own Lambda, with
+ * IAM limited to `table` access; the local runtime serves the same entries by importing
+ * the named handler module. Pure data — no handler code is imported here.
+ */
+export type Role = "patient" | "doctor" | "nurse" | "admin" | "support";
+
+/** What a function may do on the one table (mapped to IAM actions by the Api stack). */
+export type TableAccess = "none" | "read" | "write";
+
+export interface RouteDefinition {
+  /** `path/to/module.exportName`, relative to the project root, as SST expects. */
+  handler: string;
+  table: TableAccess;
+  /** Roles allowed to call the route; `"public"` skips authentication (health only). */
+  roles: readonly Role[] | "public";
+  description: string;
+}
+
+export const routes = {
+  "GET /health": {
+    handler: "functions/api/health.handler",
+    table: "none",
+    roles: "public",
+    description: "Liveness check",
+  },
+  "GET /api/clinics": {
+    handler: "functions/api/clinics/list.handler",
+    table: "read",
+    roles: ["patient", "doctor", "nurse", "admin", "support"],
+    description: "Clinics of this region",
+  },
+  "GET /api/appointments/types": {
+    handler: "functions/api/appointments/types.handler",
+    table: "read",
+    roles: ["patient", "doctor", "nurse", "admin", "support"],
+    description: "Bookable appointment types",
+  },
+  "GET /api/appointments/available-slots": {
+    handler: "functions/api/appointments/slots.handler",
+    table: "read",
+    roles: ["patient", "doctor", "nurse", "admin", "support"],
+    description: "Free slots of a type at a clinic between two dates",
+  },
+  "POST /api/appointments": {
+    handler: "functions/api/appointments/create.handler",
+    table: "write",
+    roles: ["patient"],
+    description: "Book an appointment; the system assigns the doctor",
+  },
+  "GET /api/appointments": {
+    handler: "functions/api/appointments/list.handler",
+    table: "read",
+    roles: ["patient"],
+    description: "The caller's own appointments",
+  },
+  "GET /api/appointments/{id}": {
+    handler: "functions/api/appointments/get.handler",
+    table: "read",
+    roles: ["patient"],
+    description: "One of the caller's appointments",
+  },
+  "POST /api/appointments/{id}/reschedule": {
+    handler: "functions/api/appointments/reschedule.handler",
+    table: "write",
+    roles: ["patient"],
+    description: "Move an appointment to another start (atomically)",
+  },
+  "POST /api/appointments/{id}/cancel": {
+    handler: "functions/api/appointments/cancel.handler",
+    table: "write",
+    roles: ["patient"],
+    description: "Cancel an appointment and free its time",
+  },
+} as const satisfies Record<string, RouteDefinition>;
+
+export type RouteKey = keyof typeof routes;
+
+export function routeEntries(): Array<[RouteKey, RouteDefinition]> {
+  return Object.entries(routes) as Array<[RouteKey, RouteDefinition]>;
+}
+
+/** Splits `"GET /api/x/{id}"` into its method and path. */
+export function parseRouteKey(routeKey: string): { method: string; path: string } {
+  const space = routeKey.indexOf(" ");
+  return { method: routeKey.slice(0, space), path: routeKey.slice(space + 1) };
+}
