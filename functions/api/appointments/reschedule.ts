@@ -1,0 +1,20 @@
+import { appointmentIdPathSchema, appointmentView, rescheduleSchema } from "@carebook/core/api";
+import { rescheduleAppointment } from "@carebook/core/appointment/booking";
+import { dynamo } from "../../lib/env";
+import { httpHandler, json } from "../../lib/http";
+
+export const handler = httpHandler(
+  "POST /api/appointments/{id}/reschedule",
+  { path: appointmentIdPathSchema, body: rescheduleSchema },
+  async ({ path, body, caller, now }) => {
+    const appointment = await rescheduleAppointment(dynamo().db, {
+      patientId: caller.sub,
+      actor: { id: caller.sub, role: caller.role },
+      appointmentId: path.id,
+      start: Date.parse(body.start),
+      now,
+    });
+    return json(200, appointmentView(appointment));
+  },
+  { idempotent: true },
+);

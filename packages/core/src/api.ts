@@ -1,0 +1,101 @@
+/**
+ * The HTTP API's request schemas and response shapes, shared by the handlers (validation)
+ * and, later, by the typed web client. Dates are ISO-8601; instants are UTC with `Z`.
+ */
+import { z } from "zod";
+import { appointmentStatuses, type Appointment, type AppointmentType, type Clinic } from "./entities";
+import { toLocalIso } from "./schedule/slots";
+import type { Slot } from "./schedule/types";
+
+const DAY_MS = 24 * 3600_000;
+export const MAX_SLOT_RANGE_DAYS = 31;
+
+const id = z.string().trim().min(1).max(100);
+/** An instant with an explicit offset or Z: "2026-03-30T09:00:00+01:00". */
+const instant = z.iso.datetime({ offset: true, message: "expected an ISO-8601 date-time with offset, e.g. 2026-03-30T09:00:00Z" });
+
+export const slotsQuerySchema = z
+  .object({
+    typeId: id,
+    clinicId: id,
+    from: z.iso.date({ message: "expected a date yyyy-mm-dd" }),
+    to: z.iso.date({ message: "expected a date yyyy-mm-dd" }),
+  })
+  .refine((q) => q.to >= q.from, { message: "`to` must not be before `from`", path: ["to"] })
+  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / DAY_MS < MAX_SLOT_RANGE_DAYS, {
+    message: `the range may span at most ${MAX_SLOT_RANGE_DAYS} days`,
+    path: ["to"],
+  });
+
+export const createAppointmentSchema = z.strictObject({
+  typeId: id,
+  clinicId: id,
+  start: instant,
+  reason: z.string().trim().max(500).optional(),
+});
+
+export const rescheduleSchema = z.strictObject({ start: instant });
+
+export const cancelSchema = z.strictObject({ reason: z.string().trim().max(500).optional() });
+
+export const appointmentIdPathSchema = z.object({ id });
+
+export const listAppointmentsQuerySchema = z.object({
+  status: z.enum(appointmentStatuses).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export function slotView(slot: Slot, clinicId: string, typeId: string) {
+  return {
+    start: new Date(slot.start).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    end: new Date(slot.end).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    localStart: slot.localStart,
+    clinicId,
+    typeId,
+    freeDoctors: slot.doctorIds.length,
+  };
+}
+
+export function appointmentView(a: Appointment) {
+  return {
+    id: a.appointmentId,
+    status: a.status,
+    clinicId: a.clinicId,
+    typeId: a.typeId,
+    doctor: { id: a.doctorId, name: a.doctorName },
+    start: a.start,
+    end: a.end,
+    localStart: toLocalIso(Date.parse(a.start), a.timeZone),
+    timeZone: a.timeZone,
+    reason: a.reason,
+    assignment: { rule: a.assignment.rule, explanation: a.assignment.explanation },
+    version: a.version,
+    history: a.history,
+    cancelReason: a.cancelReason,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+  };
+}
+export type AppointmentView = ReturnType<typeof appointmentView>;
+
+export function clinicView(c: Clinic) {
+  return { id: c.clinicId, name: c.name, timeZone: c.timeZone, address: c.address, phone: c.phone };
+}
+
+export function appointmentTypeView(t: AppointmentType) {
+  return {
+    id: t.typeId,
+    name: t.name,
+    description: t.description,
+    durationMinutes: t.durationMinutes,
+    bufferBeforeMinutes: t.bufferBeforeMinutes,
+    bufferAfterMinutes: t.bufferAfterMinutes,
+    minimumNoticeMinutes: t.minimumNoticeMinutes,
+    bookingHorizonDays: t.bookingHorizonDays,
+    requiresPrescreening: t.requiresPrescreening,
+    requiredSkill: t.requiredSkill,
+  };
+}

@@ -1,0 +1,442 @@
+import { randomUUID } from "node:crypto";
+import type { Appointment, Db, Doctor } from "../entities";
+import { BusinessRuleError, ConflictError, NotFoundError } from "../errors";
+import { blockFor, computeSlots, isOnSlotGrid, localDateOf } from "../schedule/slots";
+import { rankDoctors, type RankedDoctor } from "./assignment";
+import { claimExpiry, diffClaims, isoUnit, planClaims, type ClaimKey } from "./claims";
+import { busyBlocks, loadScheduleContext, scheduleOf, type ScheduleContext } from "./context";
+
+export interface Actor {
+  id: string;
+  role: string;
+}
+
+/** How many free doctors a booking tries when it keeps losing races, and how often it
+ * retries one doctor when DynamoDB reports a transaction conflict (not a lost claim). */
+const MAX_DOCTORS_TRIED = 10;
+const MAX_CONFLICT_RETRIES = 4;
+
+const MINUTE = 60_000;
+
+/** Checks that apply to any requested start, before any doctor is considered. */
+function checkStartRules(ctx: ScheduleContext, start: number, now: number) {
+  const { rules } = ctx;
+  const at = isoUnit(start);
+  if (start <= now) throw new BusinessRuleError("IN_THE_PAST", "The start is in the past", { start: at });
+  if (start < now + rules.minimumNoticeMinutes * MINUTE) {
+    throw new BusinessRuleError(
+      "BEFORE_MINIMUM_NOTICE",
+      `This visit type must be booked at least ${rules.minimumNoticeMinutes} minutes ahead`,
+      { start: at, minimumNoticeMinutes: rules.minimumNoticeMinutes },
+    );
+  }
+  if (start > now + rules.bookingHorizonDays * 24 * 60 * MINUTE) {
+    throw new BusinessRuleError(
+      "BEYOND_HORIZON",
+      `This visit type can be booked at most ${rules.bookingHorizonDays} days ahead`,
+      { start: at, bookingHorizonDays: rules.bookingHorizonDays },
+    );
+  }
+}
+
+/** Doctors whose grid has this start, and of those the ones free for its block. */
+function freeDoctorsAt(ctx: ScheduleContext, start: number, exceptAppointmentId?: string) {
+  const tz = ctx.clinic.timeZone;
+  const onGrid = ctx.doctors.filter((d) => isOnSlotGrid(scheduleOf(d), ctx.rules, start, tz));
+  if (onGrid.length === 0) {
+    throw new BusinessRuleError(
+      "NOT_ON_SLOT_BOUNDARY",
+      "No doctor of this clinic offers this visit type at that time; pick a start from available-slots",
+      { start: isoUnit(start) },
+    );
+  }
+  const block = blockFor(start, ctx.rules);
+  const busy = busyBlocks(ctx.appointments, exceptAppointmentId);
+  return onGrid.filter(
+    (d) => !busy.some((b) => b.doctorId === d.doctorId && b.start < block.end && block.start < b.end),
+  );
+}
+
+async function assignmentContext(db: Db, ctx: ScheduleContext, patientId: string, start: number, now: number) {
+  const [patient, past] = await Promise.all([
+    db.patient.get({ patientId }).go(),
+    db.appointment.query.byPatient({ patientId }).lt({ start: isoUnit(now) }).go({ pages: "all", order: "desc" }),
+  ]);
+  if (!patient.data) throw new NotFoundError("Patient profile", { patientId });
+  const seen = past.data.filter((a) => a.status === "fulfilled" || a.status === "arrived" || a.status === "booked");
+  const day = localDateOf(start, ctx.clinic.timeZone);
+  const loadByDoctor = new Map<string, number>();
+  for (const a of ctx.appointments) {
+    if (localDateOf(Date.parse(a.start), ctx.clinic.timeZone) !== day) continue;
+    loadByDoctor.set(a.doctorId, (loadByDoctor.get(a.doctorId) ?? 0) + 1);
+  }
+  return {
+    patient: patient.data,
+    preferredLanguage: patient.data.preferredLanguage,
+    seenDoctorIds: [...new Set(seen.map((a) => a.doctorId))],
+    loadByDoctor,
+  };
+}
+
+function toCandidates(doctors: Doctor[]) {
+  return doctors.map((d) => ({ doctorId: d.doctorId, name: d.name, languages: d.languages }));
+}
+
+type TxOutcome = "ok" | "doctor-taken" | "patient-overlap" | "version-moved" | "conflict";
+
+/** Reads DynamoDB's cancellation reasons, item by item, back into what they mean for us. */
+function classify(
+  result: { canceled: boolean; data: Array<{ code?: string; rejected?: boolean }> },
+  layout: { doctor: [number, number]; patient: [number, number]; appointment: number },
+): TxOutcome {
+  if (!result.canceled) return "ok";
+  const failedAt = (from: number, to: number) =>
+    result.data.slice(from, to).some((r) => r.code === "ConditionalCheckFailed");
+  if (failedAt(layout.patient[0], layout.patient[1])) return "patient-overlap";
+  if (failedAt(layout.doctor[0], layout.doctor[1])) return "doctor-taken";
+  if (failedAt(layout.appointment, layout.appointment + 1)) return "version-moved";
+  if (result.data.some((r) => r.code === "TransactionConflict")) return "conflict";
+  const codes = result.data.map((r) => r.code ?? "None").join(",");
+  throw new Error(`Unexpected transaction cancellation: ${codes}`);
+}
+
+const backoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 20));
+
+/**
+ * Tries ranked doctors in order; `attempt` writes one transaction for one doctor.
+ * A lost claim moves on to the next doctor; a transaction conflict retries the same one.
+ */
+async function tryDoctors<T>(
+  ranked: RankedDoctor[],
+  attempt: (doctor: RankedDoctor) => Promise<{ outcome: TxOutcome; value?: T }>,
+): Promise<{ value: T; doctor: RankedDoctor }> {
+  for (const doctor of ranked.slice(0, MAX_DOCTORS_TRIED)) {
+    for (let retry = 0; retry <= MAX_CONFLICT_RETRIES; retry++) {
+      const { outcome, value } = await attempt(doctor);
+      if (outcome === "ok") return { value: value as T, doctor };
+      if (outcome === "patient-overlap") {
+        throw new ConflictError(
+          "PATIENT_OVERLAP",
+          "You already have an appointment that overlaps this time",
+        );
+      }
+      if (outcome === "version-moved") {
+        throw new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
+      }
+      if (outcome === "doctor-taken") break;
+      await backoff(retry);
+    }
+  }
+  throw new ConflictError("SLOT_TAKEN", "This time was just taken; pick another slot");
+}
+
+/** The entities as a write transaction hands them out (each operation ends in `.commit()`). */
+type Tx = Parameters<Parameters<Db["service"]["transaction"]["write"]>[0]>[0];
+
+function claimItems(tx: Tx, claims: ClaimKey[], appointmentId: string, blockEnd: number) {
+  const expiresAt = claimExpiry(blockEnd);
+  return claims.map((c) => tx.claim.create({ ...c, appointmentId, expiresAt }).commit());
+}
+
+function releaseItems(tx: Tx, claims: ClaimKey[], appointmentId: string) {
+  // The claim must be ours or already gone (TTL); never delete another appointment's claim.
+  return claims.map((c) =>
+    tx.claim
+      .delete(c)
+      .where((attr, op) => `${op.notExists(attr.appointmentId)} OR ${op.eq(attr.appointmentId, appointmentId)}`)
+      .commit(),
+  );
+}
+
+function auditItem(tx: Tx, appointment: Pick<Appointment, "appointmentId" | "clinicId">, action: string, actor: Actor, at: string, details: Record<string, unknown>) {
+  return tx.auditEntry
+    .create({
+      auditId: randomUUID(),
+      subjectType: "appointment",
+      subjectId: appointment.appointmentId,
+      clinicId: appointment.clinicId,
+      action,
+      actorId: actor.id,
+      actorRole: actor.role,
+      at,
+      details,
+    })
+    .commit();
+}
+
+export interface BookInput {
+  regionId: string;
+  patientId: string;
+  actor: Actor;
+  typeId: string;
+  clinicId: string;
+  start: number;
+  reason?: string;
+  now: number;
+}
+
+export async function bookAppointment(db: Db, input: BookInput): Promise<Appointment> {
+  const ctx = await loadScheduleContext(db, {
+    regionId: input.regionId,
+    typeId: input.typeId,
+    clinicId: input.clinicId,
+    windowStart: input.start,
+    windowEnd: input.start,
+  });
+  checkStartRules(ctx, input.start, input.now);
+  const free = freeDoctorsAt(ctx, input.start);
+  if (free.length === 0) throw new ConflictError("SLOT_TAKEN", "No doctor is free at this time; pick another slot");
+  const assign = await assignmentContext(db, ctx, input.patientId, input.start, input.now);
+  const ranked = rankDoctors(toCandidates(free), assign);
+
+  const block = blockFor(input.start, ctx.rules);
+  const end = input.start + ctx.rules.durationMinutes * MINUTE;
+  const nowIso = isoUnit(input.now);
+  const status = ctx.type.requiresPrescreening ? "pending" : "booked";
+  const appointmentId = randomUUID();
+
+  const { value } = await tryDoctors(ranked, async (doctor) => {
+    const appointment: Appointment = {
+      appointmentId,
+      regionId: input.regionId,
+      clinicId: ctx.clinic.clinicId,
+      typeId: ctx.type.typeId,
+      patientId: input.patientId,
+      doctorId: doctor.doctorId,
+      doctorName: doctor.name,
+      status,
+      start: isoUnit(input.start),
+      end: isoUnit(end),
+      blockStart: isoUnit(block.start),
+      blockEnd: isoUnit(block.end),
+      timeZone: ctx.clinic.timeZone,
+      reason: input.reason,
+      assignment: { rule: doctor.rule, explanation: doctor.explanation, candidates: ranked.length },
+      version: 1,
+      history: [
+        { at: nowIso, action: "booked", by: input.actor.id, status, start: isoUnit(input.start), doctorId: doctor.doctorId },
+      ],
+      createdAt: nowIso,
+      updatedAt: nowIso,
+    };
+    const claims = planClaims({ doctorId: doctor.doctorId, patientId: input.patientId, blockStart: block.start, blockEnd: block.end, start: input.start, end });
+    const result = await db.service.transaction
+      .write((tx) => [
+        ...claimItems(tx, claims.doctor, appointmentId, block.end),
+        ...claimItems(tx, claims.patient, appointmentId, block.end),
+        tx.appointment.create(appointment).commit(),
+        auditItem(tx, appointment, `appointment.${status}`, input.actor, nowIso, {
+          start: appointment.start,
+          doctorId: doctor.doctorId,
+          assignment: appointment.assignment,
+        }),
+      ])
+      .go();
+    const nd = claims.doctor.length;
+    const np = claims.patient.length;
+    const outcome = classify(result, { doctor: [0, nd], patient: [nd, nd + np], appointment: nd + np });
+    return { outcome, value: appointment };
+  });
+  return value;
+}
+
+/** An appointment of this patient, or 404 — someone else's appointment does not exist for you. */
+export async function getOwnAppointment(db: Db, patientId: string, appointmentId: string): Promise<Appointment> {
+  const { data } = await db.appointment.get({ appointmentId }).go();
+  if (!data || data.patientId !== patientId) throw new NotFoundError("Appointment", { appointmentId });
+  return data;
+}
+
+function assertChangeable(appointment: Appointment, now: number, verb: "cancel" | "reschedule") {
+  if (appointment.status !== "pending" && appointment.status !== "booked") {
+    throw new ConflictError("INVALID_STATE", `A ${appointment.status} appointment cannot be ${verb === "cancel" ? "cancelled" : "rescheduled"}`, {
+      status: appointment.status,
+    });
+  }
+  if (Date.parse(appointment.start) <= now) {
+    throw new BusinessRuleError(
+      verb === "cancel" ? "CANCEL_AFTER_START" : "RESCHEDULE_AFTER_START",
+      `The appointment has already started; it can no longer be ${verb === "cancel" ? "cancelled" : "rescheduled"} here`,
+    );
+  }
+}
+
+function claimsOf(a: Appointment): { doctor: ClaimKey[]; patient: ClaimKey[] } {
+  return planClaims({
+    doctorId: a.doctorId,
+    patientId: a.patientId,
+    blockStart: Date.parse(a.blockStart),
+    blockEnd: Date.parse(a.blockEnd),
+    start: Date.parse(a.start),
+    end: Date.parse(a.end),
+  });
+}
+
+export interface RescheduleInput {
+  patientId: string;
+  actor: Actor;
+  appointmentId: string;
+  start: number;
+  now: number;
+}
+
+/**
+ * Moves an appointment in one transaction: new claims taken, old ones released, the
+ * appointment updated on its version, an audit entry — all of it or nothing.
+ */
+export async function rescheduleAppointment(db: Db, input: RescheduleInput): Promise<Appointment> {
+  const current = await getOwnAppointment(db, input.patientId, input.appointmentId);
+  assertChangeable(current, input.now, "reschedule");
+  if (Date.parse(current.start) === input.start) {
+    throw new BusinessRuleError("UNCHANGED", "The appointment already starts at that time");
+  }
+  const ctx = await loadScheduleContext(db, {
+    regionId: current.regionId,
+    typeId: current.typeId,
+    clinicId: current.clinicId,
+    windowStart: input.start,
+    windowEnd: input.start,
+  });
+  checkStartRules(ctx, input.start, input.now);
+  const free = freeDoctorsAt(ctx, input.start, current.appointmentId);
+  if (free.length === 0) throw new ConflictError("SLOT_TAKEN", "No doctor is free at this time; pick another slot");
+  const assign = await assignmentContext(db, ctx, input.patientId, input.start, input.now);
+  const ranked = rankDoctors(toCandidates(free), { ...assign, currentDoctorId: current.doctorId });
+
+  const block = blockFor(input.start, ctx.rules);
+  const end = input.start + ctx.rules.durationMinutes * MINUTE;
+  const nowIso = isoUnit(input.now);
+  const before = claimsOf(current);
+
+  const { value } = await tryDoctors(ranked, async (doctor) => {
+    const after = planClaims({ doctorId: doctor.doctorId, patientId: current.patientId, blockStart: block.start, blockEnd: block.end, start: input.start, end });
+    const doctorDiff = diffClaims(before.doctor, after.doctor);
+    const patientDiff = diffClaims(before.patient, after.patient);
+    const changes = {
+      doctorId: doctor.doctorId,
+      doctorName: doctor.name,
+      start: isoUnit(input.start),
+      end: isoUnit(end),
+      blockStart: isoUnit(block.start),
+      blockEnd: isoUnit(block.end),
+      assignment: { rule: doctor.rule, explanation: doctor.explanation, candidates: ranked.length },
+      version: current.version + 1,
+      updatedAt: nowIso,
+    };
+    const entry = { at: nowIso, action: "rescheduled", by: input.actor.id, status: current.status, start: changes.start, doctorId: doctor.doctorId };
+    const result = await db.service.transaction
+      .write((tx) => [
+        ...claimItems(tx, doctorDiff.take, current.appointmentId, block.end),
+        ...claimItems(tx, patientDiff.take, current.appointmentId, block.end),
+        tx.appointment
+          .patch({ appointmentId: current.appointmentId })
+          .set(changes)
+          .append({ history: [entry] })
+          .where((attr, op) => op.eq(attr.version, current.version))
+          .commit(),
+        ...releaseItems(tx, [...doctorDiff.release, ...patientDiff.release], current.appointmentId),
+        auditItem(tx, current, "appointment.rescheduled", input.actor, nowIso, {
+          from: current.start,
+          to: changes.start,
+          fromDoctorId: current.doctorId,
+          toDoctorId: doctor.doctorId,
+        }),
+      ])
+      .go();
+    const nd = doctorDiff.take.length;
+    const np = patientDiff.take.length;
+    const outcome = classify(result, { doctor: [0, nd], patient: [nd, nd + np], appointment: nd + np });
+    return { outcome, value: { ...current, ...changes, history: [...current.history, entry] } as Appointment };
+  });
+  return value;
+}
+
+export interface CancelInput {
+  patientId: string;
+  actor: Actor;
+  appointmentId: string;
+  reason?: string;
+  now: number;
+}
+
+/** Cancels and releases every claim in the same transaction, on the version read. */
+export async function cancelAppointment(db: Db, input: CancelInput): Promise<Appointment> {
+  const current = await getOwnAppointment(db, input.patientId, input.appointmentId);
+  assertChangeable(current, input.now, "cancel");
+  const nowIso = isoUnit(input.now);
+  const claims = claimsOf(current);
+  const entry = { at: nowIso, action: "cancelled", by: input.actor.id, status: "cancelled", note: input.reason };
+  const result = await db.service.transaction
+    .write((tx) => [
+      tx.appointment
+        .patch({ appointmentId: current.appointmentId })
+        .set({ status: "cancelled", version: current.version + 1, updatedAt: nowIso, cancelReason: input.reason })
+        .append({ history: [entry] })
+        .where((attr, op) => op.eq(attr.version, current.version))
+        .commit(),
+      ...releaseItems(tx, [...claims.doctor, ...claims.patient], current.appointmentId),
+      auditItem(tx, current, "appointment.cancelled", input.actor, nowIso, { reason: input.reason }),
+    ])
+    .go();
+  const outcome = classify(result, { doctor: [0, 0], patient: [0, 0], appointment: 0 });
+  if (outcome === "version-moved") {
+    throw new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
+  }
+  if (outcome === "conflict") {
+    throw new ConflictError("REQUEST_CONFLICT", "The appointment is being changed by another request; try again");
+  }
+  return { ...current, status: "cancelled", version: current.version + 1, updatedAt: nowIso, cancelReason: input.reason, history: [...current.history, entry] };
+}
+
+export interface SearchInput {
+  regionId: string;
+  typeId: string;
+  clinicId: string;
+  fromDate: string;
+  toDate: string;
+  now: number;
+}
+
+export async function searchSlots(db: Db, input: SearchInput) {
+  const ctx = await loadScheduleContext(db, {
+    regionId: input.regionId,
+    typeId: input.typeId,
+    clinicId: input.clinicId,
+    windowStart: Date.parse(input.fromDate),
+    windowEnd: Date.parse(input.toDate),
+  });
+  const slots = computeSlots({
+    timeZone: ctx.clinic.timeZone,
+    rules: ctx.rules,
+    doctors: ctx.doctors.map(scheduleOf),
+    busy: busyBlocks(ctx.appointments),
+    fromDate: input.fromDate,
+    toDate: input.toDate,
+    now: input.now,
+  });
+  return { clinic: ctx.clinic, type: ctx.type, slots };
+}
+
+export interface ListInput {
+  patientId: string;
+  status?: Appointment["status"];
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export async function listOwnAppointments(db: Db, input: ListInput) {
+  const query = db.appointment.query.byPatient({ patientId: input.patientId });
+  const ranged =
+    input.from && input.to
+      ? query.between({ start: input.from }, { start: input.to })
+      : input.from
+        ? query.gte({ start: input.from })
+        : input.to
+          ? query.lt({ start: input.to })
+          : query;
+  const filtered = input.status ? ranged.where((attr, op) => op.eq(attr.status, input.status!)) : ranged;
+  return filtered.go({ limit: input.limit, cursor: input.cursor ?? null, order: "asc" });
+}

@@ -1,0 +1,77 @@
+import type { Appointment, AppointmentType, Clinic, Db, Doctor } from "../entities";
+import { NotFoundError } from "../errors";
+import type { BusyBlock, DoctorSchedule, SlotRules } from "../schedule/types";
+
+const DAY_MS = 24 * 3600_000;
+
+/** Statuses that hold the doctor's time. */
+export const ACTIVE_STATUSES: ReadonlySet<Appointment["status"]> = new Set(["pending", "booked", "arrived"]);
+
+export interface ScheduleContext {
+  type: AppointmentType;
+  clinic: Clinic;
+  rules: SlotRules;
+  /** Active doctors of this clinic with the type's required skill. */
+  doctors: Doctor[];
+  /** Active appointments of the region overlapping the window (all clinics: doctors move). */
+  appointments: Appointment[];
+}
+
+export function rulesOf(type: AppointmentType): SlotRules {
+  return {
+    durationMinutes: type.durationMinutes,
+    bufferBeforeMinutes: type.bufferBeforeMinutes,
+    bufferAfterMinutes: type.bufferAfterMinutes,
+    minimumNoticeMinutes: type.minimumNoticeMinutes,
+    bookingHorizonDays: type.bookingHorizonDays,
+  };
+}
+
+export function scheduleOf(doctor: Doctor): DoctorSchedule {
+  return { doctorId: doctor.doctorId, template: doctor.template, overrides: doctor.overrides ?? [] };
+}
+
+export function busyBlocks(appointments: Appointment[], except?: string): BusyBlock[] {
+  return appointments
+    .filter((a) => a.appointmentId !== except)
+    .map((a) => ({ doctorId: a.doctorId, start: Date.parse(a.blockStart), end: Date.parse(a.blockEnd) }));
+}
+
+/**
+ * Everything slot search and booking need, in two GetItems and two Queries:
+ * the type, the clinic, the region's doctors, and the region's appointments over the window.
+ * The window is widened by two days on each side, which covers every UTC offset and block length.
+ */
+export async function loadScheduleContext(
+  db: Db,
+  args: { regionId: string; typeId: string; clinicId: string; windowStart: number; windowEnd: number },
+): Promise<ScheduleContext> {
+  const from = new Date(args.windowStart - 2 * DAY_MS).toISOString();
+  const to = new Date(args.windowEnd + 2 * DAY_MS).toISOString();
+  const [type, clinic, doctors, appointments] = await Promise.all([
+    db.appointmentType.get({ typeId: args.typeId }).go(),
+    db.clinic.get({ clinicId: args.clinicId }).go(),
+    db.doctor.query.byRegion({ regionId: args.regionId }).go({ pages: "all" }),
+    db.appointment.query
+      .byRegionTime({ regionId: args.regionId })
+      .between({ start: from }, { start: to })
+      .go({ pages: "all" }),
+  ]);
+  if (!type.data || !type.data.active || type.data.regionId !== args.regionId) {
+    throw new NotFoundError("Appointment type", { typeId: args.typeId });
+  }
+  if (!clinic.data || !clinic.data.active || clinic.data.regionId !== args.regionId) {
+    throw new NotFoundError("Clinic", { clinicId: args.clinicId });
+  }
+  const requiredSkill = type.data.requiredSkill;
+  return {
+    type: type.data,
+    clinic: clinic.data,
+    rules: rulesOf(type.data),
+    doctors: doctors.data.filter(
+      (d) =>
+        d.active && d.clinicIds.includes(args.clinicId) && (!requiredSkill || d.skills.includes(requiredSkill)),
+    ),
+    appointments: appointments.data.filter((a) => ACTIVE_STATUSES.has(a.status)),
+  };
+}

@@ -1,0 +1,282 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { Entity, Service, type EntityItem } from "electrodb";
+
+/**
+ * ElectroDB entities on the one table (see ./table.ts for the indexes).
+ *
+ * Access patterns, next to the entity that serves them:
+ * - region        byId                      settings of a Carebook region (= one deployment stage)
+ * - clinic        byId; byRegion (gsi1)     a clinic; the clinics of a region
+ * - appointmentType byId; byRegion (gsi1)   a type; the bookable types of a region
+ * - doctor        byId; byRegion (gsi1)     a doctor; the doctors of a region (slot search filters by clinic/skill)
+ * - patient       byId                      a patient's profile (id = identity provider `sub`)
+ * - appointment   byId; byPatient (gsi1, by start); byRegionTime (gsi2, by start); byDoctor (gsi3, by start)
+ * - claim         byId (resource, unit)     "this doctor/patient is taken for this 5-minute unit" —
+ *                                           created with attribute_not_exists, so two bookings can
+ *                                           never hold the same unit: the double-booking guarantee
+ * - auditEntry    bySubject (subject, at)   who changed what, written in the same transaction as the change
+ */
+const service = "carebook";
+
+const stringList = { type: "list", items: { type: "string" } } as const;
+
+export const regionSchema = {
+  model: { entity: "region", version: "1", service },
+  attributes: {
+    regionId: { type: "string", required: true },
+    name: { type: "string", required: true },
+    /** The AWS region the data of this Carebook region lives in (data residency). */
+    awsRegion: { type: "string", required: true },
+    defaultTimeZone: { type: "string", required: true },
+    /** How long appointment data is kept after the appointment, before archival/erasure. */
+    retentionDays: { type: "number", required: true },
+    /** Minutes before the start at which reminders go out (used by the reminders workflow). */
+    reminderOffsetsMinutes: { type: "list", items: { type: "number" }, required: true },
+  },
+  indexes: {
+    byId: { pk: { field: "pk", composite: ["regionId"] }, sk: { field: "sk", composite: [] } },
+  },
+} as const;
+
+export const clinicSchema = {
+  model: { entity: "clinic", version: "1", service },
+  attributes: {
+    clinicId: { type: "string", required: true },
+    regionId: { type: "string", required: true },
+    name: { type: "string", required: true },
+    timeZone: { type: "string", required: true },
+    address: {
+      type: "map",
+      required: true,
+      properties: {
+        line1: { type: "string", required: true },
+        city: { type: "string", required: true },
+        postcode: { type: "string", required: true },
+        country: { type: "string", required: true },
+      },
+    },
+    phone: { type: "string" },
+    active: { type: "boolean", required: true, default: true },
+  },
+  indexes: {
+    byId: { pk: { field: "pk", composite: ["clinicId"] }, sk: { field: "sk", composite: [] } },
+    byRegion: {
+      index: "gsi1",
+      pk: { field: "gsi1pk", composite: ["regionId"] },
+      sk: { field: "gsi1sk", composite: ["clinicId"] },
+    },
+  },
+} as const;
+
+export const appointmentTypeSchema = {
+  model: { entity: "appointmentType", version: "1", service },
+  attributes: {
+    typeId: { type: "string", required: true },
+    regionId: { type: "string", required: true },
+    name: { type: "string", required: true },
+    description: { type: "string" },
+    durationMinutes: { type: "number", required: true },
+    bufferBeforeMinutes: { type: "number", required: true, default: 0 },
+    bufferAfterMinutes: { type: "number", required: true, default: 0 },
+    minimumNoticeMinutes: { type: "number", required: true, default: 0 },
+    bookingHorizonDays: { type: "number", required: true, default: 365 },
+    requiresPrescreening: { type: "boolean", required: true, default: false },
+    requiredSkill: { type: "string" },
+    active: { type: "boolean", required: true, default: true },
+  },
+  indexes: {
+    byId: { pk: { field: "pk", composite: ["typeId"] }, sk: { field: "sk", composite: [] } },
+    byRegion: {
+      index: "gsi1",
+      pk: { field: "gsi1pk", composite: ["regionId"] },
+      sk: { field: "gsi1sk", composite: ["typeId"] },
+    },
+  },
+} as const;
+
+export const doctorSchema = {
+  model: { entity: "doctor", version: "1", service },
+  attributes: {
+    doctorId: { type: "string", required: true },
+    regionId: { type: "string", required: true },
+    name: { type: "string", required: true },
+    /** Staff identity (`sub`) of the doctor, when they have an account. */
+    userSub: { type: "string" },
+    clinicIds: { ...stringList, required: true },
+    skills: { ...stringList, required: true },
+    /** BCP-47 primary language tags, e.g. "en", "pl". */
+    languages: { ...stringList, required: true },
+    /** WeeklyTemplate (schedule/types.ts), validated with zod before it is written. */
+    template: { type: "any", required: true },
+    /** DateOverride[] (schedule/types.ts). */
+    overrides: { type: "any", required: true, default: () => [] },
+    active: { type: "boolean", required: true, default: true },
+  },
+  indexes: {
+    byId: { pk: { field: "pk", composite: ["doctorId"] }, sk: { field: "sk", composite: [] } },
+    byRegion: {
+      index: "gsi1",
+      pk: { field: "gsi1pk", composite: ["regionId"] },
+      sk: { field: "gsi1sk", composite: ["doctorId"] },
+    },
+  },
+} as const;
+
+export const patientSchema = {
+  model: { entity: "patient", version: "1", service },
+  attributes: {
+    patientId: { type: "string", required: true },
+    regionId: { type: "string", required: true },
+    name: { type: "string", required: true },
+    email: { type: "string", required: true },
+    phone: { type: "string" },
+    preferredLanguage: { type: "string", required: true, default: "en" },
+    createdAt: { type: "string", required: true },
+  },
+  indexes: {
+    byId: { pk: { field: "pk", composite: ["patientId"] }, sk: { field: "sk", composite: [] } },
+  },
+} as const;
+
+export const appointmentStatuses = [
+  "pending",
+  "booked",
+  "arrived",
+  "fulfilled",
+  "cancelled",
+  "noshow",
+] as const;
+export type AppointmentStatus = (typeof appointmentStatuses)[number];
+
+export const appointmentSchema = {
+  model: { entity: "appointment", version: "1", service },
+  attributes: {
+    appointmentId: { type: "string", required: true },
+    regionId: { type: "string", required: true },
+    clinicId: { type: "string", required: true },
+    typeId: { type: "string", required: true },
+    patientId: { type: "string", required: true },
+    doctorId: { type: "string", required: true },
+    /** Denormalised so a patient's list needs no doctor lookups. */
+    doctorName: { type: "string", required: true },
+    status: { type: appointmentStatuses, required: true },
+    /** UTC ISO-8601 without milliseconds ("2026-03-30T08:00:00Z"): sorts as it reads. */
+    start: { type: "string", required: true },
+    end: { type: "string", required: true },
+    /** The doctor's time taken, buffers included — what the doctor claims cover. */
+    blockStart: { type: "string", required: true },
+    blockEnd: { type: "string", required: true },
+    timeZone: { type: "string", required: true },
+    reason: { type: "string" },
+    assignment: {
+      type: "map",
+      required: true,
+      properties: {
+        rule: { type: ["continuity", "language", "least-loaded", "kept"] as const, required: true },
+        explanation: { type: "string", required: true },
+        candidates: { type: "number", required: true },
+      },
+    },
+    version: { type: "number", required: true },
+    history: {
+      type: "list",
+      required: true,
+      items: {
+        type: "map",
+        properties: {
+          at: { type: "string", required: true },
+          action: { type: "string", required: true },
+          by: { type: "string", required: true },
+          status: { type: "string", required: true },
+          start: { type: "string" },
+          doctorId: { type: "string" },
+          note: { type: "string" },
+        },
+      },
+    },
+    cancelReason: { type: "string" },
+    createdAt: { type: "string", required: true },
+    updatedAt: { type: "string", required: true },
+  },
+  indexes: {
+    byId: { pk: { field: "pk", composite: ["appointmentId"] }, sk: { field: "sk", composite: [] } },
+    byPatient: {
+      index: "gsi1",
+      pk: { field: "gsi1pk", composite: ["patientId"] },
+      sk: { field: "gsi1sk", composite: ["start", "appointmentId"] },
+    },
+    byRegionTime: {
+      index: "gsi2",
+      pk: { field: "gsi2pk", composite: ["regionId"] },
+      sk: { field: "gsi2sk", composite: ["start", "appointmentId"] },
+    },
+    byDoctor: {
+      index: "gsi3",
+      pk: { field: "gsi3pk", composite: ["doctorId"] },
+      sk: { field: "gsi3sk", composite: ["start", "appointmentId"] },
+    },
+  },
+} as const;
+
+export const claimSchema = {
+  model: { entity: "claim", version: "1", service },
+  attributes: {
+    /** "doctor#<id>" or "patient#<id>" */
+    resource: { type: "string", required: true },
+    /** UTC ISO start of the 5-minute unit */
+    unit: { type: "string", required: true },
+    appointmentId: { type: "string", required: true },
+    /** TTL (epoch seconds): a claim is only meaningful until its unit has passed. */
+    expiresAt: { type: "number", required: true },
+  },
+  indexes: {
+    byId: { pk: { field: "pk", composite: ["resource", "unit"] }, sk: { field: "sk", composite: [] } },
+  },
+} as const;
+
+export const auditEntrySchema = {
+  model: { entity: "auditEntry", version: "1", service },
+  attributes: {
+    auditId: { type: "string", required: true },
+    subjectType: { type: "string", required: true },
+    subjectId: { type: "string", required: true },
+    clinicId: { type: "string", required: true },
+    action: { type: "string", required: true },
+    actorId: { type: "string", required: true },
+    actorRole: { type: "string", required: true },
+    at: { type: "string", required: true },
+    details: { type: "any" },
+  },
+  indexes: {
+    bySubject: {
+      pk: { field: "pk", composite: ["subjectType", "subjectId"] },
+      sk: { field: "sk", composite: ["at", "auditId"] },
+    },
+  },
+} as const;
+
+export function createDb(client: DynamoDBDocumentClient, table: string) {
+  const config = { client, table };
+  const entities = {
+    region: new Entity(regionSchema, config),
+    clinic: new Entity(clinicSchema, config),
+    appointmentType: new Entity(appointmentTypeSchema, config),
+    doctor: new Entity(doctorSchema, config),
+    patient: new Entity(patientSchema, config),
+    appointment: new Entity(appointmentSchema, config),
+    claim: new Entity(claimSchema, config),
+    auditEntry: new Entity(auditEntrySchema, config),
+  };
+  const carebook = new Service(entities, config);
+  return { ...entities, service: carebook, client, table };
+}
+
+export type Db = ReturnType<typeof createDb>;
+export type Region = EntityItem<Db["region"]>;
+export type Clinic = EntityItem<Db["clinic"]>;
+export type AppointmentType = EntityItem<Db["appointmentType"]>;
+export type Doctor = EntityItem<Db["doctor"]>;
+export type Patient = EntityItem<Db["patient"]>;
+export type Appointment = EntityItem<Db["appointment"]>;
+export type Claim = EntityItem<Db["claim"]>;
+export type AuditEntry = EntityItem<Db["auditEntry"]>;
