@@ -73,6 +73,10 @@ function formatDate(utcMidnightMs: number): string {
   return `${pad4(d.getUTCFullYear())}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
 }
 
+function utcMidnight(epochMs: number): number {
+  return Math.floor(epochMs / DAY_MS) * DAY_MS;
+}
+
 function addDays(date: string, days: number): string {
   return formatDate(parseDate(date) + days * DAY_MS);
 }
@@ -93,22 +97,23 @@ function zoneOf(timeZone: string): IANAZone {
 }
 
 /**
- * Clinic-local wall time on a local date → epoch ms. "24:00" is the start of the next local day.
- * Nonexistent times (DST gap) are shifted forward the way luxon does; ambiguous times (fall-back
- * overlap) resolve to the earlier instant.
+ * Clinic-local wall time on a local date → the resolved luxon DateTime. "24:00" is the start of
+ * the next local day. Nonexistent times (DST gap) are shifted forward the way luxon does;
+ * ambiguous times (fall-back overlap) resolve to the earlier instant.
  */
-function wallToUtc(date: string, time: string, timeZone: string): number {
+function resolveWall(date: string, time: string, timeZone: string): DateTime {
   const [d, t] = time === "24:00" ? [addDays(date, 1), "00:00"] : [date, time];
   const dt = DateTime.fromISO(`${d}T${t}`, { zone: timeZone });
   if (!dt.isValid) {
     throw new RangeError(`cannot resolve ${d}T${t} in ${timeZone}: ${dt.invalidExplanation ?? dt.invalidReason}`);
   }
-  let best = dt.toMillis();
-  for (const candidate of dt.getPossibleOffsets()) {
-    const ms = candidate.toMillis();
-    if (ms < best) best = ms;
-  }
+  let best = dt;
+  for (const candidate of dt.getPossibleOffsets()) if (candidate.toMillis() < best.toMillis()) best = candidate;
   return best;
+}
+
+function wallToUtc(date: string, time: string, timeZone: string): number {
+  return resolveWall(date, time, timeZone).toMillis();
 }
 
 /** Offset in whole minutes as "+hh:mm" / "-hh:mm" (never "Z"). */
@@ -270,6 +275,21 @@ interface Grid {
   /** slot starts inside the notice/horizon window, ascending */
   starts: number[];
   localStarts: string[];
+  /** free doctors per start, in doctor-id order (filled while scanning doctors) */
+  free: Array<string[] | undefined>;
+}
+
+function mergeSortedUnique(a: string[], b: string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    const v = y === undefined || (x !== undefined && x <= y) ? (i++, x!) : (j++, y);
+    if (out[out.length - 1] !== v) out.push(v);
+  }
+  return out;
 }
 
 /** Sorted by start; only starts with ≥ 1 free doctor. */
@@ -287,67 +307,111 @@ export function computeSlots(q: SlotQuery): Slot[] {
   parseDate(q.toDate);
   if (q.fromDate > q.toDate || minStart > maxStart || q.doctors.length === 0) return [];
 
-  // Only dates that can hold starts inside [minStart, maxStart] (±1 day of slack) are visited.
-  const lo = addDays(localDateOf(minStart, timeZone), -1);
-  const hi = addDays(localDateOf(maxStart, timeZone), 1);
+  // Only dates that can hold starts inside [minStart, maxStart] are visited. A local date is
+  // within ±1 day of the UTC date of the same instant; one more day of slack covers "24:00" ends.
+  const representable = (ms: number) => Math.abs(ms) < 8e15;
+  const lo = representable(minStart) ? formatDate(utcMidnight(minStart) - 2 * DAY_MS) : q.fromDate;
+  const hi = representable(maxStart) ? formatDate(utcMidnight(maxStart) + 2 * DAY_MS) : q.toDate;
   const first = q.fromDate > lo ? q.fromDate : lo;
   const last = q.toDate < hi ? q.toDate : hi;
   if (first > last) return [];
-  const dates: Array<{ date: string; weekday: Weekday }> = [];
+  const dates: Array<{ date: string; next: string; weekday: Weekday }> = [];
   for (let ms = parseDate(first), end = parseDate(last); ms <= end; ms += DAY_MS) {
     const date = formatDate(ms);
-    dates.push({ date, weekday: weekdays[(new Date(ms).getUTCDay() + 6) % 7]! });
+    dates.push({ date, next: formatDate(ms + DAY_MS), weekday: weekdays[(new Date(ms).getUTCDay() + 6) % 7]! });
   }
 
   const doctors = [...q.doctors].sort((a, b) => (a.doctorId < b.doctorId ? -1 : a.doctorId > b.doctorId ? 1 : 0));
   const busy = indexBusy(q.busy, new Set(doctors.map((d) => d.doctorId)));
 
-  // Grids depend only on (date, range) — doctors sharing a template share the luxon work.
+  // Local midnights (resolved by luxon), shared by consecutive days.
+  const midnights = new Map<string, { ms: number; offset: number }>();
+  const midnight = (date: string) => {
+    let m = midnights.get(date);
+    if (!m) {
+      const dt = resolveWall(date, "00:00", timeZone);
+      midnights.set(date, (m = { ms: dt.toMillis(), offset: dt.offset }));
+    }
+    return m;
+  };
+  // Wall time → UTC. On a day whose two bounding midnights are 24 real hours apart with the same
+  // offset (no DST change that day) this is elapsed minutes from the luxon-resolved midnight and
+  // equals luxon's own conversion; on DST-change days every time goes through luxon.
+  const converted = new Map<string, number>();
+  const toUtc = (date: string, next: string, time: string): number => {
+    const a = midnight(date);
+    const b = midnight(next);
+    if (b.ms - a.ms === DAY_MS && a.offset === b.offset) {
+      return time === "24:00" ? b.ms : a.ms + (Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5))) * MINUTE_MS;
+    }
+    const key = `${date}T${time}`;
+    let ms = converted.get(key);
+    if (ms === undefined) converted.set(key, (ms = wallToUtc(date, time, timeZone)));
+    return ms;
+  };
+  const uniformOffset = (date: string, next: string): number | undefined => {
+    const a = midnight(date);
+    const b = midnight(next);
+    return b.ms - a.ms === DAY_MS && a.offset === b.offset ? a.offset : undefined;
+  };
+
+  // Grids depend only on (date, range) — doctors sharing a template share the work.
   const grids = new Map<string, Grid>();
-  const gridFor = (date: string, range: TimeRange): Grid => {
+  const gridFor = (date: string, next: string, range: TimeRange): Grid => {
     const key = `${date}|${range.start}|${range.end}`;
     let g = grids.get(key);
     if (g) return g;
-    const interval = intervalOf(range, date, timeZone);
+    const interval = { start: toUtc(date, next, range.start), end: toUtc(date, next, range.end) };
     const starts = gridStarts(interval, step, bbMs).filter((s) => s >= minStart && s <= maxStart);
     const localStarts = new Array<string>(starts.length);
     if (starts.length > 0) {
-      const offFirst = zone.offset(starts[0]!);
-      const offLast = zone.offset(starts[starts.length - 1]!);
+      const dayOffset = uniformOffset(date, next);
+      const offFirst = dayOffset ?? zone.offset(starts[0]!);
+      const offLast = dayOffset ?? zone.offset(starts[starts.length - 1]!);
       for (let i = 0; i < starts.length; i++) {
         const s = starts[i]!;
         localStarts[i] = formatLocalWithOffset(s, offFirst === offLast ? offFirst : zone.offset(s));
       }
     }
-    g = { starts, localStarts };
+    g = { starts, localStarts, free: new Array<string[] | undefined>(starts.length) };
     grids.set(key, g);
     return g;
   };
 
-  const byStart = new Map<number, { localStart: string; doctorIds: string[] }>();
   for (const doctor of doctors) {
     const id = doctor.doctorId;
     const idx = busy.get(id);
     const overrides = new Map<string, TimeRange[]>();
     for (const o of doctor.overrides) overrides.set(o.date, o.intervals); // last override wins
-    for (const { date, weekday } of dates) {
+    for (const { date, next, weekday } of dates) {
       const ranges = overrides.get(date) ?? doctor.template[weekday] ?? [];
       for (const range of ranges) {
-        const { starts, localStarts } = gridFor(date, range);
+        const { starts, free } = gridFor(date, next, range);
         for (let i = 0; i < starts.length; i++) {
           const s = starts[i]!;
           if (idx && overlapsBusy(idx, s - bbMs, s + afterMs)) continue;
-          const entry = byStart.get(s);
-          if (!entry) byStart.set(s, { localStart: localStarts[i]!, doctorIds: [id] });
-          else if (entry.doctorIds[entry.doctorIds.length - 1] !== id) entry.doctorIds.push(id); // overlapping ranges
+          const ids = free[i];
+          if (!ids) free[i] = [id];
+          else if (ids[ids.length - 1] !== id) ids.push(id); // same range listed twice
         }
       }
     }
   }
 
-  const keys = [...byStart.keys()].sort((a, b) => a - b);
-  return keys.map((start) => {
-    const e = byStart.get(start)!;
-    return { start, end: start + durMs, localStart: e.localStart, doctorIds: e.doctorIds };
-  });
+  // Merge grids: different ranges (of different doctors) can share starts.
+  const entries: Array<{ start: number; localStart: string; ids: string[] }> = [];
+  for (const g of grids.values()) {
+    for (let i = 0; i < g.starts.length; i++) {
+      const ids = g.free[i];
+      if (ids) entries.push({ start: g.starts[i]!, localStart: g.localStarts[i]!, ids });
+    }
+  }
+  entries.sort((a, b) => a.start - b.start);
+  const out: Slot[] = [];
+  for (const e of entries) {
+    const last = out[out.length - 1];
+    if (last && last.start === e.start) last.doctorIds = mergeSortedUnique(last.doctorIds, e.ids);
+    else out.push({ start: e.start, end: e.start + durMs, localStart: e.localStart, doctorIds: e.ids });
+  }
+  return out;
 }

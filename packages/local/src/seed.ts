@@ -1,0 +1,171 @@
+/**
+ * Demo data for the local runtime, written on first start (documented in the README).
+ * Region eu-west: London Central (Europe/London) and Amsterdam Zuid (Europe/Amsterdam),
+ * eight doctors with different skills and languages, Mon–Fri 09:00–17:00 local, four visit types.
+ */
+import type { AppointmentType, Clinic, Db, Doctor, Region } from "@carebook/core/entities/index";
+import { ensurePatientProfile } from "@carebook/core/patient";
+import type { WeeklyTemplate } from "@carebook/core/schedule/types";
+
+export const DEMO_REGION_ID = "eu-west";
+export const DEMO_PASSWORD = "carebook-demo-1";
+
+const weekdays9to5: WeeklyTemplate = {
+  mon: [{ start: "09:00", end: "17:00" }],
+  tue: [{ start: "09:00", end: "17:00" }],
+  wed: [{ start: "09:00", end: "17:00" }],
+  thu: [{ start: "09:00", end: "17:00" }],
+  fri: [{ start: "09:00", end: "17:00" }],
+  sat: [],
+  sun: [],
+};
+
+export const demoRegion: Region = {
+  regionId: DEMO_REGION_ID,
+  name: "Europe (West)",
+  awsRegion: "eu-west-1",
+  defaultTimeZone: "Europe/London",
+  retentionDays: 8 * 365,
+  reminderOffsetsMinutes: [24 * 60, 120],
+};
+
+export const demoClinics: Clinic[] = [
+  {
+    clinicId: "london-central",
+    regionId: DEMO_REGION_ID,
+    name: "London Central",
+    timeZone: "Europe/London",
+    address: { line1: "12 Harley Street", city: "London", postcode: "W1G 9PG", country: "GB" },
+    phone: "+44 20 7946 0000",
+    active: true,
+  },
+  {
+    clinicId: "amsterdam-zuid",
+    regionId: DEMO_REGION_ID,
+    name: "Amsterdam Zuid",
+    timeZone: "Europe/Amsterdam",
+    address: { line1: "Gustav Mahlerlaan 10", city: "Amsterdam", postcode: "1082 PP", country: "NL" },
+    phone: "+31 20 123 4567",
+    active: true,
+  },
+];
+
+const type = (t: Omit<AppointmentType, "regionId" | "active" | "bookingHorizonDays">): AppointmentType => ({
+  regionId: DEMO_REGION_ID,
+  active: true,
+  bookingHorizonDays: 365,
+  ...t,
+});
+
+export const demoTypes: AppointmentType[] = [
+  type({
+    typeId: "general-consultation",
+    name: "General consultation",
+    description: "See a general practitioner about a new concern",
+    durationMinutes: 15,
+    bufferBeforeMinutes: 0,
+    bufferAfterMinutes: 5,
+    minimumNoticeMinutes: 60,
+    requiresPrescreening: false,
+    requiredSkill: "general-practice",
+  }),
+  type({
+    typeId: "follow-up",
+    name: "Follow-up",
+    description: "A short follow-up on an earlier visit",
+    durationMinutes: 10,
+    bufferBeforeMinutes: 0,
+    bufferAfterMinutes: 5,
+    minimumNoticeMinutes: 60,
+    requiresPrescreening: false,
+    requiredSkill: "general-practice",
+  }),
+  type({
+    typeId: "vaccination",
+    name: "Vaccination",
+    description: "A vaccination; a nurse pre-screens your answers first",
+    durationMinutes: 10,
+    bufferBeforeMinutes: 0,
+    bufferAfterMinutes: 5,
+    minimumNoticeMinutes: 24 * 60,
+    requiresPrescreening: true,
+    requiredSkill: "general-practice",
+  }),
+  type({
+    typeId: "specialist-cardiology",
+    name: "Specialist consultation (cardiology)",
+    description: "A consultation with a cardiologist",
+    durationMinutes: 30,
+    bufferBeforeMinutes: 0,
+    bufferAfterMinutes: 10,
+    minimumNoticeMinutes: 24 * 60,
+    requiresPrescreening: false,
+    requiredSkill: "cardiology",
+  }),
+];
+
+const doctor = (
+  doctorId: string,
+  name: string,
+  clinicId: string,
+  skills: string[],
+  languages: string[],
+  userSub?: string,
+): Doctor => ({
+  doctorId,
+  regionId: DEMO_REGION_ID,
+  name,
+  userSub,
+  clinicIds: [clinicId],
+  skills,
+  languages,
+  template: weekdays9to5,
+  overrides: [],
+  active: true,
+});
+
+export const DEMO_DOCTOR_SUB = "demo-doctor";
+
+export const demoDoctors: Doctor[] = [
+  doctor("amelia-hughes", "Dr Amelia Hughes", "london-central", ["general-practice"], ["en", "fr"], DEMO_DOCTOR_SUB),
+  doctor("rajesh-patel", "Dr Rajesh Patel", "london-central", ["general-practice", "cardiology"], ["en", "hi"]),
+  doctor("sofia-kowalska", "Dr Sofia Kowalska", "london-central", ["general-practice"], ["en", "pl"]),
+  doctor("james-okafor", "Dr James Okafor", "london-central", ["general-practice"], ["en", "yo"]),
+  doctor("lucia-garcia", "Dr Lucía García", "london-central", ["general-practice"], ["en", "es"]),
+  doctor("mei-chen", "Dr Mei Chen", "london-central", ["cardiology"], ["en", "zh"]),
+  doctor("pieter-de-vries", "Dr Pieter de Vries", "amsterdam-zuid", ["general-practice"], ["nl", "en"]),
+  doctor("anna-bakker", "Dr Anna Bakker", "amsterdam-zuid", ["general-practice", "cardiology"], ["nl", "de", "en"]),
+  doctor("daan-visser", "Dr Daan Visser", "amsterdam-zuid", ["general-practice"], ["nl", "en"]),
+];
+
+export interface DemoUser {
+  sub: string;
+  email: string;
+  name: string;
+  groups: string[];
+}
+
+export const demoUsers: DemoUser[] = [
+  { sub: "demo-patient", email: "patient@demo.carebook.test", name: "Pat Demo", groups: ["patient"] },
+  { sub: DEMO_DOCTOR_SUB, email: "doctor@demo.carebook.test", name: "Dr Amelia Hughes", groups: ["doctor"] },
+  { sub: "demo-nurse", email: "nurse@demo.carebook.test", name: "Nora Nurse", groups: ["nurse"] },
+  { sub: "demo-admin", email: "admin@demo.carebook.test", name: "Ada Admin", groups: ["admin"] },
+  { sub: "demo-support", email: "support@demo.carebook.test", name: "Sam Support", groups: ["support"] },
+];
+
+/** Writes the demo catalog once: if the region exists, the data was seeded before. */
+export async function seedDemoData(db: Db, now = Date.now()): Promise<boolean> {
+  const existing = await db.region.get({ regionId: DEMO_REGION_ID }).go();
+  if (existing.data) return false;
+  await Promise.all([
+    ...demoClinics.map((c) => db.clinic.put(c).go()),
+    ...demoTypes.map((t) => db.appointmentType.put(t).go()),
+    ...demoDoctors.map((d) => db.doctor.put(d).go()),
+  ]);
+  for (const user of demoUsers.filter((u) => u.groups.includes("patient"))) {
+    await ensurePatientProfile(db, { patientId: user.sub, regionId: DEMO_REGION_ID, name: user.name, email: user.email, now });
+  }
+  // The region goes last: it marks the seed as complete.
+  await db.region.put(demoRegion).go();
+  return true;
+}

@@ -1,0 +1,28 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * `npm test` runs every project: pure unit tests, stack synthesis tests, the local runtime's
+ * own tests, and integration tests against one local runtime (DynamoDB Local in memory)
+ * started once per run by test/integration/global-setup.ts.
+ */
+export default defineConfig({
+  test: {
+    // Node 20 here, nodejs22.x in Lambda: known, and package-lock.json pins the SDK.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    projects: [
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      { extends: true, test: { name: "stacks", include: ["test/stacks/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 } },
+      { extends: true, test: { name: "local", include: ["test/local/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/integration/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
