@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { createServer, type AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
 import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -93,8 +95,35 @@ describe("DynamoDB Local", () => {
   });
 });
 
-describe("DynamoDB Local on disk", () => {
-  it("keeps data across a restart and leaves no Java process behind", async () => {
+describe("DynamoDB Local start failures", () => {
+  it("fails fast and clearly when java is missing", async () => {
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    const started = Date.now();
+    try {
+      await expect(startDynamoLocal({ inMemory: true })).rejects.toThrow(
+        "DynamoDB Local needs Java 17+: apt-get install -y openjdk-17-jre-headless",
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it("refuses a port that is already taken instead of talking to whatever is there", async () => {
+    const blocker = createServer().listen(0);
+    await new Promise((r) => blocker.once("listening", r));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      await expect(startDynamoLocal({ inMemory: true, port })).rejects.toThrow(/already in use/);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe("DynamoDB Local processes", () => {
+  it.concurrent("keeps data across a restart and leaves no Java process behind", async () => {
     const dir = mkdtempSync(join(tmpdir(), "carebook-ddb-"));
     try {
       const first = await startDynamoLocal({ inMemory: false, dataDir: dir });
@@ -117,4 +146,35 @@ describe("DynamoDB Local on disk", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 40_000);
+
+  (process.platform === "linux" ? it.concurrent : it.skip)("dies with the Node process on SIGTERM", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", resolve(__dirname, "fixtures/ddb-child.ts")], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    });
+    const line = await new Promise<string>((resolveLine, reject) => {
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d;
+        if (out.includes("\n")) resolveLine(out.split("\n")[0]!);
+      });
+      child.once("exit", (code) => reject(new Error(`child exited early (${code})`)));
+    });
+    const { pid } = JSON.parse(line) as { pid: number };
+    expect(isRunning(pid)).toBe(true);
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(isRunning(pid)).toBe(false);
+  }, 40_000);
 });
+
+/** Running (not exited, not a zombie awaiting a reaper). Linux /proc. */
+function isRunning(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  const state = readFileSync(stat, "utf8").split(") ")[1]?.[0];
+  return state !== "Z" && state !== "X";
+}
+

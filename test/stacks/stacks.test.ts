@@ -14,10 +14,10 @@
  *    us-east-1), so pass the project's; `account` is a placeholder instead of the STS lookup.
  * 4. `app.stack(Storage).stack(Api)`, then `await app.finish()` — runs SST's deferred tasks:
  *    esbuild bundles every handler into .sst/artifacts (a broken or missing handler fails
- *    here). With NODE_ENV=test (vitest's default; stubbed to be sure) finish() skips `useBootstrap()` (an AWS call)
- *    and the sourcemap uploader. In deploy mode SST also runs `npm install` with an empty
- *    dependency list in each artifact directory: `npm_config_offline=true` keeps it off the
- *    network.
+ *    here). With NODE_ENV=test (vitest's default; stubbed to be sure) finish() skips
+ *    `useBootstrap()` (an AWS call) and the sourcemap uploader. In deploy mode SST also runs
+ *    `npm install` with an empty dependency list in each artifact directory:
+ *    `npm_config_offline=true` keeps it off the network.
  * 5. `Template.fromStack(getStack(Storage))`.
  */
 import { existsSync } from "node:fs";

@@ -32,6 +32,8 @@ type Zone = (typeof ZONES)[number];
 
 const MIN = 60_000;
 const NUM_RUNS = 200;
+/** Generous so that shrinking a counterexample on a loaded machine reports it instead of timing out. */
+const PROPERTY_TIMEOUT_MS = 60_000;
 
 // ---------------------------------------------------------------------------------------------
 // Independent helpers (written against luxon directly, not via the engine)
@@ -42,6 +44,7 @@ const addDays = (date: string, n: number): string =>
 
 const pad2 = (n: number) => String(n).padStart(2, "0");
 const hhmm = (minutes: number): string => (minutes === 1440 ? "24:00" : `${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}`);
+/** "HH:mm" → minutes of day ("24:00" → 1440). */
 const minutesOf = (t: string): number => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
 
 /** Local dates (2026–2027) during which the zone's UTC offset changes. */
@@ -75,6 +78,10 @@ function datesBetween(from: string, to: string): string[] {
   const out: string[] = [];
   for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
   return out;
+}
+
+function check(cond: boolean, message: () => string): void {
+  if (!cond) throw new Error(message());
 }
 
 const overlaps = (b: BusyBlock, block: { start: number; end: number }) => b.start < block.end && b.end > block.start;
@@ -192,150 +199,134 @@ describe("slot engine properties", () => {
     for (const z of ["Asia/Kolkata", "America/Sao_Paulo", "Asia/Tokyo"] as const) expect(DST_DATES[z]).toEqual([]);
   });
 
-  it("starts strictly increasing, end - start = duration, doctorIds sorted and distinct", () => {
-    fc.assert(
-      fc.property(caseArb, (c) => {
-        const slots = run(c);
-        for (let i = 0; i < slots.length; i++) {
-          const s = slots[i]!;
-          if (i > 0) expect(s.start).toBeGreaterThan(slots[i - 1]!.start);
-          expect(s.end - s.start).toBe(c.rules.durationMinutes * MIN);
-          expect(s.doctorIds.length).toBeGreaterThan(0);
-          expect(s.doctorIds).toEqual([...new Set(s.doctorIds)].sort());
-        }
-      }),
-      { numRuns: NUM_RUNS },
-    );
-  });
-
-  it("no listed doctor has a busy block overlapping the slot's block; notice and horizon respected", () => {
-    fc.assert(
-      fc.property(caseArb, (c) => {
-        for (const s of run(c)) {
-          const block = blockFor(s.start, c.rules);
-          expect(block.end - block.start).toBe(stepOf(c.rules) * MIN);
-          for (const id of s.doctorIds) expect(c.busy.filter((b) => b.doctorId === id && overlaps(b, block))).toEqual([]);
-          expect(s.start).toBeGreaterThanOrEqual(c.now + c.rules.minimumNoticeMinutes * MIN);
-          expect(s.start).toBeLessThanOrEqual(c.now + c.rules.bookingHorizonDays * 86_400_000);
-        }
-      }),
-      { numRuns: NUM_RUNS },
-    );
-  });
-
-  it("localStart round-trips through luxon and carries the zone's offset", () => {
-    fc.assert(
-      fc.property(caseArb, (c) => {
-        for (const s of run(c)) {
-          expect(s.localStart).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00[+-]\d\d:\d\d$/);
-          const parsed = DateTime.fromISO(s.localStart, { setZone: true });
-          expect(parsed.toMillis()).toBe(s.start);
-          expect(parsed.offset).toBe(DateTime.fromMillis(s.start, { zone: c.zone }).offset);
-          expect(toLocalIso(s.start, c.zone)).toBe(s.localStart);
-          expect(DateTime.fromISO(toLocalIso(s.start, c.zone), { setZone: true }).toMillis()).toBe(s.start);
-        }
-      }),
-      { numRuns: NUM_RUNS },
-    );
-  });
-
-  it("each slot is on every listed doctor's grid and inside their availability (local wall time on plain days)", () => {
+  it("invariants: order, duration, free doctors, window, localStart, grid position", () => {
     fc.assert(
       fc.property(caseArb, (c) => {
         const step = stepOf(c.rules);
         const { bufferBeforeMinutes: bb, durationMinutes: dur, bufferAfterMinutes: ba } = c.rules;
-        for (const s of run(c)) {
+        const lo = c.now + c.rules.minimumNoticeMinutes * MIN;
+        const hi = c.now + c.rules.bookingHorizonDays * 86_400_000;
+        const instants = new Map<string, number>();
+        const instant = (date: string, time: string) => {
+          const key = `${date}T${time}`;
+          let v = instants.get(key);
+          if (v === undefined) instants.set(key, (v = wallInstant(date, time, c.zone)));
+          return v;
+        };
+        const slots = run(c);
+        slots.forEach((s, i) => {
+          const ctx = () => `${c.zone} slot ${s.localStart} ${JSON.stringify(s.doctorIds)}`;
+          check(i === 0 || s.start > slots[i - 1]!.start, () => `not strictly increasing at ${ctx()}`);
+          check(s.end - s.start === dur * MIN, () => `wrong duration at ${ctx()}`);
+          check(s.doctorIds.length > 0, () => `no doctors at ${ctx()}`);
+          check(s.doctorIds.every((id, k) => k === 0 || s.doctorIds[k - 1]! < id), () => `doctorIds not sorted/distinct at ${ctx()}`);
+          check(s.start >= lo && s.start <= hi, () => `outside notice/horizon window at ${ctx()}`);
+          // localStart: shape and instant (Date.parse is independent of luxon and of the engine)
+          check(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00[+-]\d\d:\d\d$/.test(s.localStart), () => `bad localStart ${ctx()}`);
+          check(Date.parse(s.localStart) === s.start, () => `localStart does not denote start at ${ctx()}`);
+
+          const block = blockFor(s.start, c.rules);
           const date = s.localStart.slice(0, 10);
           const wall = minutesOf(s.localStart.slice(11, 16));
           for (const id of s.doctorIds) {
+            const clash = c.busy.find((b) => b.doctorId === id && overlaps(b, block));
+            check(!clash, () => `${id} busy ${JSON.stringify(clash)} at ${ctx()}`);
             const doc = c.doctors.find((d) => d.doctorId === id)!;
-            expect(isOnSlotGrid(doc, c.rules, s.start, c.zone)).toBe(true);
-            expect(isOnSlotGrid(doc, c.rules, s.start + MIN, c.zone)).toBe(false);
             const ranges = rangesFor(doc, date);
-            if (!DST_SET[c.zone].has(date)) {
-              // pure wall-clock arithmetic on the local string
-              const ok = ranges.some((r) => {
-                const rs = minutesOf(r.start);
-                const re = r.end === "24:00" ? 1440 : minutesOf(r.end);
-                return wall - bb >= rs && wall + dur + ba <= re && (wall - bb - rs) % step === 0;
-              });
-              expect(ok, `${s.localStart} not on the local grid of ${JSON.stringify(ranges)}`).toBe(true);
-            } else {
-              // DST day: grid in real elapsed time from the converted range start
-              const ok = ranges.some((r) => {
-                const a = wallInstant(date, r.start, c.zone);
-                const b = wallInstant(date, r.end, c.zone);
-                return s.start - bb * MIN >= a && s.start + (dur + ba) * MIN <= b && (s.start - bb * MIN - a) % (step * MIN) === 0;
-              });
-              expect(ok, `${s.localStart} not on the real-time grid of ${JSON.stringify(ranges)}`).toBe(true);
-            }
+            const onGrid = DST_SET[c.zone].has(date)
+              ? // DST-change day: grid in real elapsed time from the luxon-converted range start
+                ranges.some((r) => {
+                  const a = instant(date, r.start);
+                  const b = instant(date, r.end);
+                  return block.start >= a && block.end <= b && (block.start - a) % (step * MIN) === 0;
+                })
+              : // plain day: pure wall-clock arithmetic on the local string
+                ranges.some((r) => {
+                  const rs = minutesOf(r.start);
+                  const re = minutesOf(r.end);
+                  return wall - bb >= rs && wall + dur + ba <= re && (wall - bb - rs) % step === 0;
+                });
+            check(onGrid, () => `${id}: not on the grid of ${JSON.stringify(ranges)} at ${ctx()}`);
           }
+        });
+        // luxon cross-checks on a sample: every offset change plus first/last and a few more
+        const sample = slots.filter(
+          (s, i) => i === 0 || i === slots.length - 1 || i % 17 === 0 || s.localStart.slice(19) !== slots[i - 1]!.localStart.slice(19),
+        );
+        for (const s of sample) {
+          const parsed = DateTime.fromISO(s.localStart, { setZone: true });
+          check(parsed.toMillis() === s.start, () => `luxon parse mismatch ${s.localStart}`);
+          check(parsed.offset === DateTime.fromMillis(s.start, { zone: c.zone }).offset, () => `offset mismatch ${s.localStart}`);
+          check(toLocalIso(s.start, c.zone) === s.localStart, () => `toLocalIso mismatch ${s.localStart}`);
+        }
+        for (const s of sample.slice(0, 1)) {
+          const doc = c.doctors.find((d) => d.doctorId === s.doctorIds[0])!;
+          check(isOnSlotGrid(doc, c.rules, s.start, c.zone), () => `isOnSlotGrid false for ${s.localStart}`);
+          check(!isOnSlotGrid(doc, c.rules, s.start + MIN, c.zone), () => `isOnSlotGrid true off-grid ${s.localStart}`);
         }
       }),
       { numRuns: NUM_RUNS },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
-  it("equals a naive reference (grid starts × linear busy scan × window)", () => {
+  it("matches an independent reference; grid starts per doctor per day = Σ floor(realMinutes / step)", () => {
     fc.assert(
       fc.property(caseArb, (c) => {
+        const step = stepOf(c.rules) * MIN;
+        const bb = c.rules.bufferBeforeMinutes * MIN;
         const lo = c.now + c.rules.minimumNoticeMinutes * MIN;
         const hi = c.now + c.rules.bookingHorizonDays * 86_400_000;
-        const expected = new Map<number, string[]>();
+        const expected = new Map<number, Set<string>>();
         for (const doc of c.doctors) {
           for (const date of datesBetween(c.fromDate, c.toDate)) {
-            for (const start of slotStartsFor(doc, c.rules, date, c.zone)) {
+            const intervals = rangesFor(doc, date)
+              .map((r) => ({ r, a: wallInstant(date, r.start, c.zone), b: wallInstant(date, r.end, c.zone) }))
+              .filter((i) => i.b > i.a)
+              .sort((x, y) => x.a - y.a || x.b - y.b);
+            if (!DST_SET[c.zone].has(date)) {
+              for (const i of intervals) {
+                check((i.b - i.a) / MIN === minutesOf(i.r.end) - minutesOf(i.r.start), () => `real minutes ≠ wall minutes on ${date}`);
+              }
+            }
+            const avail = availabilityOn(doc, date, c.zone);
+            check(
+              JSON.stringify(avail) === JSON.stringify(intervals.map(({ a, b }) => ({ start: a, end: b }))),
+              () => `availabilityOn ${date}: ${JSON.stringify(avail)}`,
+            );
+
+            const grid = new Set<number>();
+            let sum = 0;
+            for (const { a, b } of intervals) {
+              sum += Math.floor((b - a) / step);
+              for (let blk = a; blk + step <= b; blk += step) grid.add(blk + bb);
+            }
+            const starts = slotStartsFor(doc, c.rules, date, c.zone);
+            check(
+              JSON.stringify(starts) === JSON.stringify([...grid].sort((x, y) => x - y)),
+              () => `slotStartsFor ${doc.doctorId} ${date}`,
+            );
+            // wall-disjoint ranges stay disjoint in real time unless an endpoint sits in a DST gap
+            const disjoint = intervals.every((x, k) => k === 0 || intervals[k - 1]!.b <= x.a);
+            check(disjoint ? starts.length === sum : starts.length <= sum, () => `count ${starts.length} vs ${sum} on ${date}`);
+
+            for (const start of grid) {
               if (start < lo || start > hi) continue;
-              const block = blockFor(start, c.rules);
-              if (c.busy.some((b) => b.doctorId === doc.doctorId && overlaps(b, block))) continue;
-              const ids = expected.get(start) ?? [];
-              if (!ids.includes(doc.doctorId)) ids.push(doc.doctorId);
+              const block = { start: start - bb, end: start + (c.rules.durationMinutes + c.rules.bufferAfterMinutes) * MIN };
+              if (c.busy.some((x) => x.doctorId === doc.doctorId && overlaps(x, block))) continue;
+              const ids = expected.get(start) ?? new Set<string>();
+              ids.add(doc.doctorId);
               expected.set(start, ids);
             }
           }
         }
         const want = [...expected.entries()]
           .sort(([a], [b]) => a - b)
-          .map(([start, ids]) => ({
-            start,
-            end: start + c.rules.durationMinutes * MIN,
-            localStart: toLocalIso(start, c.zone),
-            doctorIds: ids.sort(),
-          }));
-        expect(run(c)).toEqual(want);
+          .map(([start, ids]) => ({ start, end: start + c.rules.durationMinutes * MIN, doctorIds: [...ids].sort() }));
+        expect(run(c).map(({ start, end, doctorIds }) => ({ start, end, doctorIds }))).toEqual(want);
       }),
       { numRuns: NUM_RUNS },
     );
-  });
-
-  it("grid starts per doctor per day = Σ floor(realMinutes(interval) / step)", () => {
-    fc.assert(
-      fc.property(caseArb, (c) => {
-        const step = stepOf(c.rules);
-        for (const doc of c.doctors) {
-          for (const date of datesBetween(c.fromDate, c.toDate)) {
-            const intervals = rangesFor(doc, date)
-              .map((r) => ({ r, a: wallInstant(date, r.start, c.zone), b: wallInstant(date, r.end, c.zone) }))
-              .filter((i) => i.b > i.a);
-            if (!DST_SET[c.zone].has(date)) {
-              for (const i of intervals) expect((i.b - i.a) / MIN).toBe(minutesOf(i.r.end === "24:00" ? "24:00" : i.r.end) - minutesOf(i.r.start));
-            }
-            expect(availabilityOn(doc, date, c.zone)).toEqual(
-              intervals.map(({ a, b }) => ({ start: a, end: b })).sort((x, y) => x.start - y.start || x.end - y.end),
-            );
-            const sum = intervals.reduce((acc, i) => acc + Math.floor((i.b - i.a) / MIN / step), 0);
-            const starts = slotStartsFor(doc, c.rules, date, c.zone);
-            const sorted = [...intervals].sort((x, y) => x.a - y.a);
-            const disjoint = sorted.every((x, k) => k === 0 || sorted[k - 1]!.b <= x.a);
-            // ranges are disjoint in wall time; in real time only a DST gap can make them overlap
-            if (disjoint) expect(starts.length).toBe(sum);
-            else expect(starts.length).toBeLessThanOrEqual(sum);
-          }
-        }
-      }),
-      { numRuns: NUM_RUNS },
-    );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it("first slot of each day is at the template start (local) on both sides of every DST change", () => {
     const dstCases = fc.constantFrom(...ZONES.filter((z) => DST_DATES[z].length > 0)).chain((zone) =>
@@ -376,7 +367,7 @@ describe("slot engine properties", () => {
       }),
       { numRuns: NUM_RUNS },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it("09:00 template start is 09:00 local on every DST-change date ±1 in every zone", () => {
     for (const zone of ZONES) {

@@ -22,7 +22,7 @@ export const slotsQuerySchema = z
     to: z.iso.date({ message: "expected a date yyyy-mm-dd" }),
   })
   .refine((q) => q.to >= q.from, { message: "`to` must not be before `from`", path: ["to"] })
-  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / DAY_MS < MAX_SLOT_RANGE_DAYS, {
+  .refine((q) => !((Date.parse(q.to) - Date.parse(q.from)) / DAY_MS >= MAX_SLOT_RANGE_DAYS), {
     message: `the range may span at most ${MAX_SLOT_RANGE_DAYS} days`,
     path: ["to"],
   });

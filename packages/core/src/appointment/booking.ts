@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Appointment, Db, Doctor } from "../entities";
-import { BusinessRuleError, ConflictError, NotFoundError } from "../errors";
+import { BusinessRuleError, ConflictError, NotFoundError, ValidationError } from "../errors";
 import { blockFor, computeSlots, isOnSlotGrid, localDateOf } from "../schedule/slots";
 import { rankDoctors, type RankedDoctor } from "./assignment";
 import { claimExpiry, diffClaims, isoUnit, planClaims, type ClaimKey } from "./claims";
@@ -438,5 +438,16 @@ export async function listOwnAppointments(db: Db, input: ListInput) {
           ? query.lt({ start: input.to })
           : query;
   const filtered = input.status ? ranged.where((attr, op) => op.eq(attr.status, input.status!)) : ranged;
-  return filtered.go({ limit: input.limit, cursor: input.cursor ?? null, order: "asc" });
+  try {
+    return await filtered.go({ limit: input.limit, cursor: input.cursor ?? null, order: "asc" });
+  } catch (error) {
+    // A cursor is opaque to clients; one that ElectroDB cannot parse, or whose key DynamoDB
+    // rejects for this patient's partition, is bad input, not a server fault.
+    const e = error as { isElectroError?: boolean; name?: string; cause?: { name?: string } };
+    const rejected = e.isElectroError || e.name === "ValidationException" || e.cause?.name === "ValidationException";
+    if (input.cursor && rejected) {
+      throw new ValidationError("The cursor is not valid for this list", undefined, "INVALID_CURSOR");
+    }
+    throw error;
+  }
 }

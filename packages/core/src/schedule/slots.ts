@@ -303,22 +303,15 @@ export function computeSlots(q: SlotQuery): Slot[] {
   const minStart = q.now + rules.minimumNoticeMinutes * MINUTE_MS;
   const maxStart = q.now + rules.bookingHorizonDays * DAY_MS;
 
-  parseDate(q.fromDate);
-  parseDate(q.toDate);
-  if (q.fromDate > q.toDate || minStart > maxStart || q.doctors.length === 0) return [];
-
+  if (!Number.isFinite(q.now)) throw new RangeError(`now must be a finite epoch ms, got ${q.now}`);
   // Only dates that can hold starts inside [minStart, maxStart] are visited. A local date is
   // within ±1 day of the UTC date of the same instant; one more day of slack covers "24:00" ends.
-  const representable = (ms: number) => Math.abs(ms) < 8e15;
-  const lo = representable(minStart) ? formatDate(utcMidnight(minStart) - 2 * DAY_MS) : q.fromDate;
-  const hi = representable(maxStart) ? formatDate(utcMidnight(maxStart) + 2 * DAY_MS) : q.toDate;
-  const first = q.fromDate > lo ? q.fromDate : lo;
-  const last = q.toDate < hi ? q.toDate : hi;
-  if (first > last) return [];
+  const firstMs = Math.max(parseDate(q.fromDate), utcMidnight(minStart) - 2 * DAY_MS);
+  const lastMs = Math.min(parseDate(q.toDate), utcMidnight(maxStart) + 2 * DAY_MS);
+  if (firstMs > lastMs || minStart > maxStart || q.doctors.length === 0) return [];
   const dates: Array<{ date: string; next: string; weekday: Weekday }> = [];
-  for (let ms = parseDate(first), end = parseDate(last); ms <= end; ms += DAY_MS) {
-    const date = formatDate(ms);
-    dates.push({ date, next: formatDate(ms + DAY_MS), weekday: weekdays[(new Date(ms).getUTCDay() + 6) % 7]! });
+  for (let ms = firstMs; ms <= lastMs; ms += DAY_MS) {
+    dates.push({ date: formatDate(ms), next: formatDate(ms + DAY_MS), weekday: weekdays[(new Date(ms).getUTCDay() + 6) % 7]! });
   }
 
   const doctors = [...q.doctors].sort((a, b) => (a.doctorId < b.doctorId ? -1 : a.doctorId > b.doctorId ? 1 : 0));

@@ -1,0 +1,367 @@
+import { request, type Server } from "node:http";
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from "aws-lambda";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BusinessRuleError } from "@carebook/core/errors";
+import type { RouteDefinition } from "../../functions/routes";
+import { createLocalIssuer, type LocalIssuer, type LocalUser } from "../../packages/local/src/auth";
+import { compileRoutes, createApiServer, formatApiGatewayTime, listen, matchRoute, type LambdaHandler } from "../../packages/local/src/http";
+
+const AUDIENCE = "carebook-local-client";
+const PASSWORD = "a long enough password";
+
+const route = (handler: string, roles: RouteDefinition["roles"] = ["patient"]): RouteDefinition => ({
+  handler,
+  table: "none",
+  roles,
+  description: handler,
+});
+
+const routes: Record<string, RouteDefinition> = {
+  "GET /health": route("functions/api/health.handler", "public"),
+  "GET /api/appointments": route("functions/api/appointments/list.handler"),
+  "GET /api/appointments/{id}": route("functions/api/appointments/get.handler"),
+  "GET /api/appointments/available-slots": route("functions/api/appointments/slots.handler"),
+  "POST /api/appointments/{id}/cancel": route("functions/api/appointments/cancel.handler"),
+  "GET /api/result": route("functions/api/result.handler"),
+  "POST /api/echo": route("functions/api/echo.handler"),
+  "GET /api/throws": route("functions/api/throws.handler"),
+  "GET /api/slow": route("functions/api/slow.handler"),
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+type Captured = { handler: string; event: APIGatewayProxyEventV2WithJWTAuthorizer; context: Context; remaining: number };
+
+describe("local API server", () => {
+  let issuer: LocalIssuer;
+  let server: Server;
+  let url: string;
+  let token: string;
+  let accessToken: string;
+  let calls: Captured[] = [];
+  let nextResult: unknown;
+  let signupHook: (user: LocalUser) => Promise<void> = async () => {};
+
+  const fake = (name: string): LambdaHandler => async (event, context) => {
+    calls.push({ handler: name, event, context, remaining: context.getRemainingTimeInMillis() });
+    if (name.endsWith("throws.handler")) throw new Error("boom (expected in this test)");
+    if (name.endsWith("slow.handler")) await new Promise((r) => setTimeout(r, 1_000));
+    if (name.endsWith("result.handler")) return nextResult;
+    if (name.endsWith("echo.handler")) return { statusCode: 200, body: JSON.stringify({ body: event.body, b64: event.isBase64Encoded }) };
+    return { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ handler: name }) };
+  };
+
+  beforeAll(async () => {
+    issuer = await createLocalIssuer({ issuerUrl: "http://127.0.0.1/local-auth", audience: AUDIENCE });
+    await issuer.addUser({ email: "pat@example.com", password: PASSWORD, name: "Pat", groups: ["patient"] });
+    ({ idToken: token, accessToken } = await issuer.issueTokens({ email: "pat@example.com", password: PASSWORD }));
+    server = createApiServer({
+      routes,
+      issuer,
+      loadHandler: async (path) => fake(path),
+      onSignup: (user) => signupHook(user),
+      timeoutMs: 300,
+      extraRoutes: {
+        "GET /local/outbox": async (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" }).end('{"outbox":[]}');
+        },
+      },
+    });
+    url = await listen(server, 0);
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+  });
+
+  beforeEach(() => {
+    calls = [];
+  });
+
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(url + path, { headers: { authorization: `Bearer ${token}`, ...headers } });
+
+  it("prefers literal segments over {param}", async () => {
+    expect(await (await get("/api/appointments/available-slots")).json() as Json).toEqual({
+      handler: "functions/api/appointments/slots.handler",
+    });
+    expect(await (await get("/api/appointments/a-1")).json() as Json).toEqual({ handler: "functions/api/appointments/get.handler" });
+    expect(await (await get("/api/appointments")).json() as Json).toEqual({ handler: "functions/api/appointments/list.handler" });
+
+    const compiled = compileRoutes({ "GET /a/{x}/c": route("x.h"), "GET /a/b/{y}": route("y.h"), "GET /{proxy+}": route("p.h") });
+    expect(matchRoute(compiled, "GET", "/a/b/c")).toMatchObject({ kind: "found", route: { routeKey: "GET /a/b/{y}" } });
+    expect(matchRoute(compiled, "GET", "/z/q")).toMatchObject({ kind: "found", pathParameters: { proxy: "z/q" } });
+  });
+
+  it("answers 404 for unknown paths and 405 for a wrong method", async () => {
+    const notFound = await get("/api/nope");
+    expect(notFound.status).toBe(404);
+    expect((await notFound.json() as Json).error.code).toBe("ROUTE_NOT_FOUND");
+    expect(notFound.headers.get("access-control-allow-origin")).toBe("*");
+
+    const wrongMethod = await fetch(`${url}/api/appointments/available-slots`, { method: "DELETE" });
+    expect(wrongMethod.status).toBe(405);
+    expect((await wrongMethod.json() as Json).error.code).toBe("METHOD_NOT_ALLOWED");
+    expect(wrongMethod.headers.get("allow")).toContain("GET");
+    expect(calls).toHaveLength(0);
+  });
+
+  it("answers CORS preflights", async () => {
+    const res = await fetch(`${url}/api/appointments`, { method: "OPTIONS" });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-allow-headers")).toBe("authorization,content-type,idempotency-key");
+    expect(res.headers.get("access-control-allow-methods")).toContain("POST");
+  });
+
+  it("rejects missing or invalid tokens before the handler runs", async () => {
+    for (const authorization of [undefined, "Bearer nonsense", `Bearer ${token}x`]) {
+      const res = await fetch(`${url}/api/appointments`, { headers: authorization ? { authorization } : {} });
+      expect(res.status).toBe(401);
+      expect(await res.json() as Json).toEqual({ error: { code: "UNAUTHORIZED", message: "Missing or invalid token" } });
+    }
+    expect(calls).toHaveLength(0);
+
+    // public route: no token needed, and no authorizer block
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(calls[0]!.event.requestContext).not.toHaveProperty("authorizer");
+
+    // access tokens are accepted too (client_id instead of aud)
+    expect((await get("/api/appointments", { authorization: `Bearer ${accessToken}` })).status).toBe(200);
+  });
+
+  it("builds an API Gateway HTTP API (2.0) event and a Lambda context", async () => {
+    const res = await new Promise<{ status: number }>((resolve, reject) => {
+      const req = request(
+        `${url}/api/appointments/a%201%2Fb?x=1&x=2&y=%C3%A9&flag&plus=a+b`,
+        {
+          headers: {
+            Authorization: `Bearer ${token}`,
+            "X-Custom": "Hello",
+            "X-Multi": ["a", "b"],
+            Cookie: "c1=v1; c2=v2",
+            "User-Agent": "carebook-test/1.0",
+          },
+        },
+        (r) => {
+          r.resume();
+          r.on("end", () => resolve({ status: r.statusCode! }));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    expect(res.status).toBe(200);
+    expect(calls).toHaveLength(1);
+    const { event, context, remaining } = calls[0]!;
+
+    expect(event.version).toBe("2.0");
+    expect(event.routeKey).toBe("GET /api/appointments/{id}");
+    expect(event.rawPath).toBe("/api/appointments/a%201%2Fb");
+    expect(event.rawQueryString).toBe("x=1&x=2&y=%C3%A9&flag&plus=a+b");
+    expect(event.pathParameters).toEqual({ id: "a 1/b" });
+    expect(event.queryStringParameters).toEqual({ x: "1,2", y: "é", flag: "", plus: "a+b" });
+    expect(event.cookies).toEqual(["c1=v1", "c2=v2"]);
+    expect(event.headers["x-custom"]).toBe("Hello");
+    expect(event.headers["x-multi"]).toBe("a,b");
+    expect(event.headers).not.toHaveProperty("cookie");
+    expect(Object.keys(event.headers).every((k) => k === k.toLowerCase())).toBe(true);
+    expect(event.body).toBeUndefined();
+    expect(event.isBase64Encoded).toBe(false);
+
+    const rc = event.requestContext;
+    expect(rc).toMatchObject({
+      accountId: "000000000000",
+      apiId: "local",
+      routeKey: "GET /api/appointments/{id}",
+      stage: "$default",
+      http: { method: "GET", path: "/api/appointments/a%201%2Fb", protocol: "HTTP/1.1", userAgent: "carebook-test/1.0" },
+    });
+    expect(rc.http.sourceIp).toBe("127.0.0.1");
+    expect(rc.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rc.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
+    expect(Math.abs(rc.timeEpoch - Date.now())).toBeLessThan(5_000);
+
+    const claims = rc.authorizer.jwt.claims;
+    expect(claims["cognito:groups"]).toBe("[patient]");
+    expect(claims.email).toBe("pat@example.com");
+    expect(claims.email_verified).toBe("true");
+    expect(typeof claims.exp).toBe("string");
+    expect(claims.token_use).toBe("id");
+    expect(rc.authorizer.jwt.scopes).toBeNull();
+    expect(rc.authorizer).toMatchObject({ principalId: "", integrationLatency: 0 });
+
+    expect(context.awsRequestId).toBe(rc.requestId);
+    expect(context.functionName).toBe("carebook-local-api-appointments-get");
+    expect(context.memoryLimitInMB).toBe("512");
+    expect(context.invokedFunctionArn).toContain(context.functionName);
+    expect(context.logGroupName).toBe(`/aws/lambda/${context.functionName}`);
+    expect(remaining).toBeGreaterThan(0);
+    expect(remaining).toBeLessThanOrEqual(300);
+  });
+
+  it("passes JSON bodies as text and binary bodies as base64", async () => {
+    const json = await fetch(`${url}/api/echo`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json; charset=utf-8" },
+      body: JSON.stringify({ a: "é" }),
+    });
+    expect(await json.json() as Json).toEqual({ body: '{"a":"é"}', b64: false });
+
+    const bytes = Buffer.from([0, 1, 2, 255]);
+    const binary = await fetch(`${url}/api/echo`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+      body: bytes,
+    });
+    expect(await binary.json() as Json).toEqual({ body: bytes.toString("base64"), b64: true });
+  });
+
+  it("normalises handler results like API Gateway", async () => {
+    nextResult = {
+      statusCode: 201,
+      headers: { "x-one": "1", "x-num": 2 },
+      multiValueHeaders: { "x-many": ["a", "b"] },
+      cookies: ["s=1; HttpOnly", "t=2"],
+      body: "created",
+    };
+    let res = await get("/api/result");
+    expect(res.status).toBe(201);
+    expect(res.headers.get("x-one")).toBe("1");
+    expect(res.headers.get("x-num")).toBe("2");
+    expect(res.headers.get("x-many")).toBe("a, b");
+    expect(res.headers.getSetCookie()).toEqual(["s=1; HttpOnly", "t=2"]);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("apigw-requestid")).toBeTruthy();
+    expect(await res.text()).toBe("created");
+
+    nextResult = { items: [1, 2] };
+    res = await get("/api/result");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(await res.json() as Json).toEqual({ items: [1, 2] });
+
+    nextResult = "plain string";
+    res = await get("/api/result");
+    expect([res.status, await res.text()]).toEqual([200, "plain string"]);
+
+    nextResult = { statusCode: 200, isBase64Encoded: true, body: Buffer.from("bin").toString("base64") };
+    res = await get("/api/result");
+    expect(await res.text()).toBe("bin");
+
+    nextResult = { statusCode: 204 };
+    res = await get("/api/result");
+    expect([res.status, await res.text()]).toEqual([204, ""]);
+  });
+
+  it("answers 500 when a handler throws and 504 when it times out", async () => {
+    const original = console.error;
+    const logged: unknown[] = [];
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      const thrown = await get("/api/throws");
+      expect(thrown.status).toBe(500);
+      expect(await thrown.json() as Json).toEqual({ error: { code: "INTERNAL", message: "Internal server error" } });
+      const slow = await get("/api/slow");
+      expect(slow.status).toBe(504);
+      expect((await slow.json() as Json).error.code).toBe("HANDLER_TIMEOUT");
+    } finally {
+      console.error = original;
+    }
+    expect(logged.length).toBe(2);
+  });
+
+  it("refuses bodies over 1 MiB with 413", async () => {
+    const big = "x".repeat(1024 * 1024 + 1);
+    const res = await fetch(`${url}/api/echo`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" },
+      body: big,
+    });
+    expect(res.status).toBe(413);
+    expect((await res.json() as Json).error.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(calls).toHaveLength(0);
+
+    // exactly 1 MiB is fine
+    const ok = await fetch(`${url}/api/echo`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" },
+      body: "y".repeat(1024 * 1024),
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it("serves local-only extra routes", async () => {
+    const res = await fetch(`${url}/local/outbox`);
+    expect(await res.json() as Json).toEqual({ outbox: [] });
+  });
+
+  describe("/local-auth", () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}/local-auth/${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+
+    it("signs up (running onSignup), issues tokens the API accepts, serves the JWKS", async () => {
+      const seen: LocalUser[] = [];
+      signupHook = async (user) => void seen.push(user);
+      const signup = await post("signup", { email: "New@Example.com", password: PASSWORD, name: "New Patient" });
+      expect(signup.status).toBe(201);
+      const created = await signup.json() as Json;
+      expect(created).toEqual({ sub: expect.any(String), email: "new@example.com", name: "New Patient" });
+      expect(seen.map((u) => u.sub)).toEqual([created.sub]);
+
+      const tokenRes = await post("token", { email: "new@example.com", password: PASSWORD });
+      expect(tokenRes.status).toBe(200);
+      const tokens = await tokenRes.json() as Json;
+      expect(tokens).toMatchObject({ tokenType: "Bearer", expiresIn: 3600 });
+      const api = await fetch(`${url}/api/appointments`, { headers: { authorization: `Bearer ${tokens.idToken}` } });
+      expect(api.status).toBe(200);
+      expect(calls.at(-1)!.event.requestContext.authorizer.jwt.claims.sub).toBe(created.sub);
+
+      const jwks = await (await fetch(`${url}/local-auth/.well-known/jwks.json`)).json() as Json;
+      expect(jwks.keys[0]).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig" });
+      expect(jwks.keys[0]).not.toHaveProperty("d");
+    });
+
+    it("rolls the user back when onSignup fails", async () => {
+      signupHook = async () => {
+        throw new BusinessRuleError("PROFILE_REJECTED", "No profile for you");
+      };
+      const res = await post("signup", { email: "rollback@example.com", password: PASSWORD, name: "R" });
+      expect(res.status).toBe(422);
+      expect(await res.json() as Json).toEqual({ error: { code: "PROFILE_REJECTED", message: "No profile for you" } });
+      expect(issuer.findUser("rollback@example.com")).toBeUndefined();
+      signupHook = async () => {};
+    });
+
+    it("maps bad input and errors to the error shape", async () => {
+      const badJson = await post("signup", "{nope");
+      expect([badJson.status, (await badJson.json() as Json).error.code]).toEqual([400, "INVALID_JSON"]);
+
+      const invalid = await post("signup", { email: "x", password: "short", name: "" });
+      expect(invalid.status).toBe(400);
+      const body = await invalid.json() as Json;
+      expect(body.error.code).toBe("VALIDATION_FAILED");
+      expect(body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(["email", "name", "password"]);
+
+      const taken = await post("signup", { email: "pat@example.com", password: PASSWORD, name: "Pat" });
+      expect([taken.status, (await taken.json() as Json).error.code]).toEqual([409, "EMAIL_TAKEN"]);
+
+      const wrong = await post("token", { email: "pat@example.com", password: "wrong password!" });
+      expect([wrong.status, (await wrong.json() as Json).error.code]).toEqual([401, "UNAUTHORIZED"]);
+
+      const method = await fetch(`${url}/local-auth/token`);
+      expect(method.status).toBe(405);
+    });
+  });
+});
+
+describe("formatApiGatewayTime", () => {
+  it("uses API Gateway's format", () => {
+    expect(formatApiGatewayTime(new Date(Date.UTC(2026, 10, 5, 15, 4, 9)))).toBe("05/Nov/2026:15:04:09 +0000");
+  });
+});
