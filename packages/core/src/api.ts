@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { appointmentStatuses, type Appointment, type AppointmentType, type Clinic } from "./entities";
-import { toLocalIso } from "./schedule/slots";
+import { toLocalIso, toUtcIso } from "./schedule/slots";
 import type { Slot } from "./schedule/types";
 
 const DAY_MS = 24 * 3600_000;
@@ -50,8 +50,8 @@ export const listAppointmentsQuerySchema = z.object({
 
 export function slotView(slot: Slot, clinicId: string, typeId: string) {
   return {
-    start: new Date(slot.start).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    end: new Date(slot.end).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    start: toUtcIso(slot.start),
+    end: toUtcIso(slot.end),
     localStart: slot.localStart,
     clinicId,
     typeId,

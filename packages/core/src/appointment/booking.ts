@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Appointment, Db, Doctor } from "../entities";
 import { BusinessRuleError, ConflictError, NotFoundError, ValidationError } from "../errors";
-import { blockFor, computeSlots, isOnSlotGrid, localDateOf } from "../schedule/slots";
+import { blockFor, computeSlots, isOnSlotGrid, localDateOf, toUtcIso } from "../schedule/slots";
 import { rankDoctors, type RankedDoctor } from "./assignment";
-import { claimExpiry, diffClaims, isoUnit, planClaims, type ClaimKey } from "./claims";
+import { claimExpiry, diffClaims, planClaims, type ClaimKey } from "./claims";
 import { busyBlocks, loadScheduleContext, scheduleOf, type ScheduleContext } from "./context";
 
 export interface Actor {
@@ -21,7 +21,7 @@ const MINUTE = 60_000;
 /** Checks that apply to any requested start, before any doctor is considered. */
 function checkStartRules(ctx: ScheduleContext, start: number, now: number) {
   const { rules } = ctx;
-  const at = isoUnit(start);
+  const at = toUtcIso(start);
   if (start <= now) throw new BusinessRuleError("IN_THE_PAST", "The start is in the past", { start: at });
   if (start < now + rules.minimumNoticeMinutes * MINUTE) {
     throw new BusinessRuleError(
@@ -47,7 +47,7 @@ function freeDoctorsAt(ctx: ScheduleContext, start: number, exceptAppointmentId?
     throw new BusinessRuleError(
       "NOT_ON_SLOT_BOUNDARY",
       "No doctor of this clinic offers this visit type at that time; pick a start from available-slots",
-      { start: isoUnit(start) },
+      { start: toUtcIso(start) },
     );
   }
   const block = blockFor(start, ctx.rules);
@@ -57,25 +57,25 @@ function freeDoctorsAt(ctx: ScheduleContext, start: number, exceptAppointmentId?
   );
 }
 
-async function assignmentContext(db: Db, ctx: ScheduleContext, patientId: string, start: number, now: number) {
+/** The patient and the doctors they saw before (most recent first): for assignment. */
+async function loadPatientHistory(db: Db, patientId: string, now: number) {
   const [patient, past] = await Promise.all([
     db.patient.get({ patientId }).go(),
-    db.appointment.query.byPatient({ patientId }).lt({ start: isoUnit(now) }).go({ pages: "all", order: "desc" }),
+    db.appointment.query.byPatient({ patientId }).lt({ start: toUtcIso(now) }).go({ pages: "all", order: "desc" }),
   ]);
   if (!patient.data) throw new NotFoundError("Patient profile", { patientId });
   const seen = past.data.filter((a) => a.status === "fulfilled" || a.status === "arrived" || a.status === "booked");
+  return { patient: patient.data, seenDoctorIds: [...new Set(seen.map((a) => a.doctorId))] };
+}
+
+function assignmentContext(ctx: ScheduleContext, history: Awaited<ReturnType<typeof loadPatientHistory>>, start: number) {
   const day = localDateOf(start, ctx.clinic.timeZone);
   const loadByDoctor = new Map<string, number>();
   for (const a of ctx.appointments) {
     if (localDateOf(Date.parse(a.start), ctx.clinic.timeZone) !== day) continue;
     loadByDoctor.set(a.doctorId, (loadByDoctor.get(a.doctorId) ?? 0) + 1);
   }
-  return {
-    patient: patient.data,
-    preferredLanguage: patient.data.preferredLanguage,
-    seenDoctorIds: [...new Set(seen.map((a) => a.doctorId))],
-    loadByDoctor,
-  };
+  return { preferredLanguage: history.patient.preferredLanguage, seenDoctorIds: history.seenDoctorIds, loadByDoctor };
 }
 
 function toCandidates(doctors: Doctor[]) {
@@ -177,22 +177,24 @@ export interface BookInput {
 }
 
 export async function bookAppointment(db: Db, input: BookInput): Promise<Appointment> {
-  const ctx = await loadScheduleContext(db, {
-    regionId: input.regionId,
-    typeId: input.typeId,
-    clinicId: input.clinicId,
-    windowStart: input.start,
-    windowEnd: input.start,
-  });
+  const [ctx, history] = await Promise.all([
+    loadScheduleContext(db, {
+      regionId: input.regionId,
+      typeId: input.typeId,
+      clinicId: input.clinicId,
+      windowStart: input.start,
+      windowEnd: input.start,
+    }),
+    loadPatientHistory(db, input.patientId, input.now),
+  ]);
   checkStartRules(ctx, input.start, input.now);
   const free = freeDoctorsAt(ctx, input.start);
   if (free.length === 0) throw new ConflictError("SLOT_TAKEN", "No doctor is free at this time; pick another slot");
-  const assign = await assignmentContext(db, ctx, input.patientId, input.start, input.now);
-  const ranked = rankDoctors(toCandidates(free), assign);
+  const ranked = rankDoctors(toCandidates(free), assignmentContext(ctx, history, input.start));
 
   const block = blockFor(input.start, ctx.rules);
   const end = input.start + ctx.rules.durationMinutes * MINUTE;
-  const nowIso = isoUnit(input.now);
+  const nowIso = toUtcIso(input.now);
   const status = ctx.type.requiresPrescreening ? "pending" : "booked";
   const appointmentId = randomUUID();
 
@@ -206,16 +208,16 @@ export async function bookAppointment(db: Db, input: BookInput): Promise<Appoint
       doctorId: doctor.doctorId,
       doctorName: doctor.name,
       status,
-      start: isoUnit(input.start),
-      end: isoUnit(end),
-      blockStart: isoUnit(block.start),
-      blockEnd: isoUnit(block.end),
+      start: toUtcIso(input.start),
+      end: toUtcIso(end),
+      blockStart: toUtcIso(block.start),
+      blockEnd: toUtcIso(block.end),
       timeZone: ctx.clinic.timeZone,
       reason: input.reason,
       assignment: { rule: doctor.rule, explanation: doctor.explanation, candidates: ranked.length },
       version: 1,
       history: [
-        { at: nowIso, action: "booked", by: input.actor.id, status, start: isoUnit(input.start), doctorId: doctor.doctorId },
+        { at: nowIso, action: "booked", by: input.actor.id, status, start: toUtcIso(input.start), doctorId: doctor.doctorId },
       ],
       createdAt: nowIso,
       updatedAt: nowIso,
@@ -291,22 +293,27 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
   if (Date.parse(current.start) === input.start) {
     throw new BusinessRuleError("UNCHANGED", "The appointment already starts at that time");
   }
-  const ctx = await loadScheduleContext(db, {
-    regionId: current.regionId,
-    typeId: current.typeId,
-    clinicId: current.clinicId,
-    windowStart: input.start,
-    windowEnd: input.start,
-  });
+  const [ctx, history] = await Promise.all([
+    loadScheduleContext(db, {
+      regionId: current.regionId,
+      typeId: current.typeId,
+      clinicId: current.clinicId,
+      windowStart: input.start,
+      windowEnd: input.start,
+    }),
+    loadPatientHistory(db, input.patientId, input.now),
+  ]);
   checkStartRules(ctx, input.start, input.now);
   const free = freeDoctorsAt(ctx, input.start, current.appointmentId);
   if (free.length === 0) throw new ConflictError("SLOT_TAKEN", "No doctor is free at this time; pick another slot");
-  const assign = await assignmentContext(db, ctx, input.patientId, input.start, input.now);
-  const ranked = rankDoctors(toCandidates(free), { ...assign, currentDoctorId: current.doctorId });
+  const ranked = rankDoctors(toCandidates(free), {
+    ...assignmentContext(ctx, history, input.start),
+    currentDoctorId: current.doctorId,
+  });
 
   const block = blockFor(input.start, ctx.rules);
   const end = input.start + ctx.rules.durationMinutes * MINUTE;
-  const nowIso = isoUnit(input.now);
+  const nowIso = toUtcIso(input.now);
   const before = claimsOf(current);
 
   const { value } = await tryDoctors(ranked, async (doctor) => {
@@ -316,10 +323,10 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
     const changes = {
       doctorId: doctor.doctorId,
       doctorName: doctor.name,
-      start: isoUnit(input.start),
-      end: isoUnit(end),
-      blockStart: isoUnit(block.start),
-      blockEnd: isoUnit(block.end),
+      start: toUtcIso(input.start),
+      end: toUtcIso(end),
+      blockStart: toUtcIso(block.start),
+      blockEnd: toUtcIso(block.end),
       assignment: { rule: doctor.rule, explanation: doctor.explanation, candidates: ranked.length },
       version: current.version + 1,
       updatedAt: nowIso,
@@ -364,7 +371,7 @@ export interface CancelInput {
 export async function cancelAppointment(db: Db, input: CancelInput): Promise<Appointment> {
   const current = await getOwnAppointment(db, input.patientId, input.appointmentId);
   assertChangeable(current, input.now, "cancel");
-  const nowIso = isoUnit(input.now);
+  const nowIso = toUtcIso(input.now);
   const claims = claimsOf(current);
   const entry = { at: nowIso, action: "cancelled", by: input.actor.id, status: "cancelled", note: input.reason };
   const result = await db.service.transaction

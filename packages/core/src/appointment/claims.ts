@@ -1,3 +1,4 @@
+import { toUtcIso } from "../schedule/slots";
 import { CLAIM_UNIT_MS } from "../schedule/types";
 
 /**
@@ -11,17 +12,13 @@ export const patientResource = (patientId: string) => `patient#${patientId}`;
 /** Claims are kept a week past their unit, then DynamoDB TTL removes them. */
 const CLAIM_TTL_SECONDS = 7 * 24 * 3600;
 
-export function isoUnit(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 /** The unit starts covering [start, end); both ends are on the unit grid by construction. */
 export function claimUnits(start: number, end: number): string[] {
   if (start % CLAIM_UNIT_MS !== 0 || end % CLAIM_UNIT_MS !== 0) {
     throw new Error(`claim range ${start}..${end} is not on the ${CLAIM_UNIT_MS} ms grid`);
   }
   const units: string[] = [];
-  for (let t = start; t < end; t += CLAIM_UNIT_MS) units.push(isoUnit(t));
+  for (let t = start; t < end; t += CLAIM_UNIT_MS) units.push(toUtcIso(t));
   return units;
 }
 
