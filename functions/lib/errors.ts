@@ -35,6 +35,11 @@ export function toErrorResponse(error: unknown) {
   if (error instanceof IdempotencyAlreadyInProgressError) {
     return errorResponse(409, "REQUEST_IN_PROGRESS", "A request with this Idempotency-Key is still being processed");
   }
+  if ((error as Error)?.name === "TimeoutError") {
+    // middy answers just before Lambda's timeout; the client may retry (with its Idempotency-Key).
+    logger.error("handler timed out", error as Error);
+    return { ...errorResponse(503, "TIMEOUT", "The request took too long; try again"), headers: { "content-type": "application/json", "retry-after": "1" } };
+  }
   logger.error("unhandled error", error as Error);
   return errorResponse(500, "INTERNAL", "Internal server error");
 }

@@ -3,7 +3,7 @@ import type { Appointment, Db, Doctor } from "../entities";
 import { BusinessRuleError, ConflictError, NotFoundError, ValidationError } from "../errors";
 import { blockFor, computeSlots, isOnSlotGrid, localDateOf, toUtcIso } from "../schedule/slots";
 import { rankDoctors, type RankedDoctor } from "./assignment";
-import { claimExpiry, diffClaims, planClaims, type ClaimKey } from "./claims";
+import { claimExpiry, claimUnits, diffClaims, doctorResource, planClaims, type ClaimKey } from "./claims";
 import { busyBlocks, loadScheduleContext, scheduleOf, type ScheduleContext } from "./context";
 
 export interface Actor {
@@ -106,29 +106,44 @@ const backoff = (attempt: number) =>
 /**
  * Tries ranked doctors in order; `attempt` writes one transaction for one doctor.
  * A lost claim moves on to the next doctor; a transaction conflict retries the same one.
+ * After a lost race, `stillFree` drops the doctors that meanwhile got taken, so a crowd
+ * of requests for one slot does not send one doomed transaction per doctor each. That
+ * read only saves work: the transaction's conditions remain the guarantee.
  */
 async function tryDoctors<T>(
   ranked: RankedDoctor[],
   attempt: (doctor: RankedDoctor) => Promise<{ outcome: TxOutcome; value?: T }>,
+  stillFree: (doctors: RankedDoctor[]) => Promise<RankedDoctor[]>,
 ): Promise<{ value: T; doctor: RankedDoctor }> {
-  for (const doctor of ranked.slice(0, MAX_DOCTORS_TRIED)) {
-    for (let retry = 0; retry <= MAX_CONFLICT_RETRIES; retry++) {
+  let queue = ranked.slice(0, MAX_DOCTORS_TRIED);
+  while (queue.length > 0) {
+    const doctor = queue.shift()!;
+    let taken = false;
+    for (let retry = 0; retry <= MAX_CONFLICT_RETRIES && !taken; retry++) {
       const { outcome, value } = await attempt(doctor);
       if (outcome === "ok") return { value: value as T, doctor };
       if (outcome === "patient-overlap") {
-        throw new ConflictError(
-          "PATIENT_OVERLAP",
-          "You already have an appointment that overlaps this time",
-        );
+        throw new ConflictError("PATIENT_OVERLAP", "You already have an appointment that overlaps this time");
       }
       if (outcome === "version-moved") {
         throw new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
       }
-      if (outcome === "doctor-taken") break;
-      await backoff(retry);
+      if (outcome === "doctor-taken") taken = true;
+      else await backoff(retry);
     }
+    if (taken && queue.length > 0) queue = await stillFree(queue);
   }
   throw new ConflictError("SLOT_TAKEN", "This time was just taken; pick another slot");
+}
+
+/** Doctors among `doctors` whose claims for [blockStart, blockEnd) are all still absent
+ * (one strongly consistent batch read). */
+async function withoutClaims(db: Db, doctors: RankedDoctor[], blockStart: number, blockEnd: number) {
+  const units = claimUnits(blockStart, blockEnd);
+  const keys = doctors.flatMap((d) => units.map((unit) => ({ resource: doctorResource(d.doctorId), unit })));
+  const { data } = await db.claim.get(keys).go({ consistent: true });
+  const held = new Set(data.map((c) => c.resource));
+  return doctors.filter((d) => !held.has(doctorResource(d.doctorId)));
 }
 
 /** The entities as a write transaction hands them out (each operation ends in `.commit()`). */
@@ -239,7 +254,7 @@ export async function bookAppointment(db: Db, input: BookInput): Promise<Appoint
     const np = claims.patient.length;
     const outcome = classify(result, { doctor: [0, nd], patient: [nd, nd + np], appointment: nd + np });
     return { outcome, value: appointment };
-  });
+  }, (rest) => withoutClaims(db, rest, block.start, block.end));
   return value;
 }
 
@@ -355,6 +370,11 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
     const np = patientDiff.take.length;
     const outcome = classify(result, { doctor: [0, nd], patient: [nd, nd + np], appointment: nd + np });
     return { outcome, value: { ...current, ...changes, history: [...current.history, entry] } as Appointment };
+  }, async (rest) => {
+    // The current doctor's own claims would read as taken; only other doctors are probed.
+    const others = rest.filter((d) => d.doctorId !== current.doctorId);
+    const free = await withoutClaims(db, others, block.start, block.end);
+    return rest.filter((d) => d.doctorId === current.doctorId || free.includes(d));
   });
   return value;
 }
