@@ -15,6 +15,8 @@ import { startRuntime } from "../packages/local/src/runtime";
 import { DEMO_REGION_ID, demoDoctors } from "../packages/local/src/seed";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+/** BENCH_SECTIONS=1,3 runs only those sections. */
+const sections = new Set((process.env.BENCH_SECTIONS ?? "1,2,3").split(","));
 const rt = await startRuntime({ inMemory: true, port: 0 });
 console.log(`local runtime ready in ${rt.startupMs} ms at ${rt.url}`);
 
@@ -79,7 +81,7 @@ const benchDoctors: Doctor[] = Array.from({ length: 50 }, (_, i) => ({
 await pool(benchDoctors, 8, (d) => rt.db.doctor.put(d).go());
 
 // ---------- 1. contested booking
-{
+if (sections.has("1")) {
   const day = weekday(3);
   const racers = await patients(200);
   const list = await get(`/api/appointments/available-slots?typeId=general-consultation&clinicId=london-central&from=${day}&to=${day}`, racers[0]!.token);
@@ -110,7 +112,7 @@ await pool(benchDoctors, 8, (d) => rt.db.doctor.put(d).go());
 }
 
 // ---------- 2. throughput: HTTP booking vs raw TransactWriteItems
-{
+if (sections.has("2")) {
   const N = Number(process.env.BENCH_BOOKINGS ?? 200);
   const day = weekday(5);
   const people = await patients(N);
@@ -150,7 +152,7 @@ await pool(benchDoctors, 8, (d) => rt.db.doctor.put(d).go());
 }
 
 // ---------- 3. available-slots latency, 50 doctors × 14 days
-{
+if (sections.has("3")) {
   const [viewer] = await patients(1);
   // Some existing bookings in the window, so busy blocks are part of the work.
   const from = weekday(9);
@@ -167,7 +169,7 @@ await pool(benchDoctors, 8, (d) => rt.db.doctor.put(d).go());
   const warm = await get(path, viewer!.token);
   const slotCount = warm.body.slots.length;
   const bookers = await patients(100);
-  await pool(bookers, CONCURRENCY, (p, ) => post("/api/appointments", p.token, { typeId: "general-consultation", clinicId: BENCH_CLINIC, start: warm.body.slots[Math.floor(Math.random() * slotCount)].start }));
+  await pool(bookers, CONCURRENCY, (p) => post("/api/appointments", p.token, { typeId: "general-consultation", clinicId: BENCH_CLINIC, start: warm.body.slots[Math.floor(Math.random() * slotCount)].start }));
   counts.clear();
   const R = Number(process.env.BENCH_SLOT_REQUESTS ?? 300);
   const times: number[] = [];

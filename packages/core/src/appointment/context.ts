@@ -13,8 +13,9 @@ export interface ScheduleContext {
   rules: SlotRules;
   /** Active doctors of this clinic with the type's required skill. */
   doctors: Doctor[];
-  /** Active appointments of the region overlapping the window (all clinics: doctors move). */
-  appointments: Appointment[];
+  /** Active appointments of the region overlapping the window (all clinics: doctors move),
+   * with only the attributes scheduling needs. */
+  appointments: BusyAppointment[];
 }
 
 export function rulesOf(type: AppointmentType): SlotRules {
@@ -31,7 +32,11 @@ export function scheduleOf(doctor: Doctor): DoctorSchedule {
   return { doctorId: doctor.doctorId, template: doctor.template, overrides: doctor.overrides ?? [] };
 }
 
-export function busyBlocks(appointments: Appointment[], except?: string): BusyBlock[] {
+/** What scheduling reads of an appointment (a projection keeps slot search light). */
+const busyAttributes = ["appointmentId", "doctorId", "status", "start", "blockStart", "blockEnd"] as const;
+export type BusyAppointment = Pick<Appointment, (typeof busyAttributes)[number]>;
+
+export function busyBlocks(appointments: BusyAppointment[], except?: string): BusyBlock[] {
   return appointments
     .filter((a) => a.appointmentId !== except)
     .map((a) => ({ doctorId: a.doctorId, start: Date.parse(a.blockStart), end: Date.parse(a.blockEnd) }));
@@ -55,7 +60,7 @@ export async function loadScheduleContext(
     db.appointment.query
       .byRegionTime({ regionId: args.regionId })
       .between({ start: from }, { start: to })
-      .go({ pages: "all" }),
+      .go({ pages: "all", attributes: [...busyAttributes] }),
   ]);
   if (!type.data || !type.data.active || type.data.regionId !== args.regionId) {
     throw new NotFoundError("Appointment type", { typeId: args.typeId });
