@@ -180,6 +180,37 @@ function auditItem(tx: Tx, appointment: Pick<Appointment, "appointmentId" | "cli
     .commit();
 }
 
+type TxOp = ReturnType<Parameters<Db["service"]["transaction"]["write"]>[0]>[number];
+
+/**
+ * One booking-shaped transaction, laid out the way `classify` reads it back:
+ * doctor claims taken, patient claims taken, the appointment write, then the rest
+ * (released claims, the audit entry).
+ */
+async function claimTransaction(
+  db: Db,
+  args: {
+    appointmentId: string;
+    blockEnd: number;
+    take: { doctor: ClaimKey[]; patient: ClaimKey[] };
+    appointment: (tx: Tx) => TxOp;
+    rest: (tx: Tx) => TxOp[];
+  },
+): Promise<TxOutcome> {
+  const { doctor, patient } = args.take;
+  const result = await db.service.transaction
+    .write((tx) => [
+      ...claimItems(tx, doctor, args.appointmentId, args.blockEnd),
+      ...claimItems(tx, patient, args.appointmentId, args.blockEnd),
+      args.appointment(tx),
+      ...args.rest(tx),
+    ])
+    .go();
+  const nd = doctor.length;
+  const np = patient.length;
+  return classify(result, { doctor: [0, nd], patient: [nd, nd + np], appointment: nd + np });
+}
+
 export interface BookInput {
   regionId: string;
   patientId: string;
@@ -238,21 +269,19 @@ export async function bookAppointment(db: Db, input: BookInput): Promise<Appoint
       updatedAt: nowIso,
     };
     const claims = planClaims({ doctorId: doctor.doctorId, patientId: input.patientId, blockStart: block.start, blockEnd: block.end, start: input.start, end });
-    const result = await db.service.transaction
-      .write((tx) => [
-        ...claimItems(tx, claims.doctor, appointmentId, block.end),
-        ...claimItems(tx, claims.patient, appointmentId, block.end),
-        tx.appointment.create(appointment).commit(),
+    const outcome = await claimTransaction(db, {
+      appointmentId,
+      blockEnd: block.end,
+      take: claims,
+      appointment: (tx) => tx.appointment.create(appointment).commit(),
+      rest: (tx) => [
         auditItem(tx, appointment, `appointment.${status}`, input.actor, nowIso, {
           start: appointment.start,
           doctorId: doctor.doctorId,
           assignment: appointment.assignment,
         }),
-      ])
-      .go();
-    const nd = claims.doctor.length;
-    const np = claims.patient.length;
-    const outcome = classify(result, { doctor: [0, nd], patient: [nd, nd + np], appointment: nd + np });
+      ],
+    });
     return { outcome, value: appointment };
   }, (rest) => withoutClaims(db, rest, block.start, block.end));
   return value;
@@ -347,16 +376,18 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
       updatedAt: nowIso,
     };
     const entry = { at: nowIso, action: "rescheduled", by: input.actor.id, status: current.status, start: changes.start, doctorId: doctor.doctorId };
-    const result = await db.service.transaction
-      .write((tx) => [
-        ...claimItems(tx, doctorDiff.take, current.appointmentId, block.end),
-        ...claimItems(tx, patientDiff.take, current.appointmentId, block.end),
+    const outcome = await claimTransaction(db, {
+      appointmentId: current.appointmentId,
+      blockEnd: block.end,
+      take: { doctor: doctorDiff.take, patient: patientDiff.take },
+      appointment: (tx) =>
         tx.appointment
           .patch({ appointmentId: current.appointmentId })
           .set(changes)
           .append({ history: [entry] })
           .where((attr, op) => op.eq(attr.version, current.version))
           .commit(),
+      rest: (tx) => [
         ...releaseItems(tx, [...doctorDiff.release, ...patientDiff.release], current.appointmentId),
         auditItem(tx, current, "appointment.rescheduled", input.actor, nowIso, {
           from: current.start,
@@ -364,11 +395,8 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
           fromDoctorId: current.doctorId,
           toDoctorId: doctor.doctorId,
         }),
-      ])
-      .go();
-    const nd = doctorDiff.take.length;
-    const np = patientDiff.take.length;
-    const outcome = classify(result, { doctor: [0, nd], patient: [nd, nd + np], appointment: nd + np });
+      ],
+    });
     return { outcome, value: { ...current, ...changes, history: [...current.history, entry] } as Appointment };
   }, async (rest) => {
     // The current doctor's own claims would read as taken; only other doctors are probed.
