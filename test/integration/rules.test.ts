@@ -68,6 +68,23 @@ describe("booking rules", () => {
     expect(window).toEqual([]);
   });
 
+  it("books pre-screened types as pending and offers skilled types only with qualified doctors", async () => {
+    const vaccination = await slots(patient.token, { typeId: "vaccination", from: day, to: day });
+    const pending = await book(patient.token, slotAt(vaccination, day, "16:00").start, { typeId: "vaccination" });
+    expect(pending.status).toBe(201);
+    expect(pending.body.status).toBe("pending");
+
+    const cardiology = await slots(patient.token, { typeId: "specialist-cardiology", from: day, to: day });
+    const general = await slots(patient.token, { from: day, to: day });
+    // London has two cardiologists (one of them also a GP) against five GPs.
+    expect(Math.max(...cardiology.map((s) => s.freeDoctors))).toBe(2);
+    expect(Math.max(...general.map((s) => s.freeDoctors))).toBe(5);
+    const specialist = await book(patient.token, slotAt(cardiology, day, "15:00").start, { typeId: "specialist-cardiology" });
+    expect(specialist.status).toBe(201);
+    expect(["rajesh-patel", "mei-chen"]).toContain(specialist.body.doctor.id);
+    expect(specialist.body.end).toBe(new Date(Date.parse(specialist.body.start) + 30 * 60_000).toISOString().replace(".000Z", "Z"));
+  });
+
   it("hides other patients' appointments behind 404", async () => {
     const owner = await newPatient("Owner");
     const stranger = await newPatient("Stranger");
