@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BusinessRuleError } from "@carebook/core/errors";
 import type { RouteDefinition } from "../../functions/routes";
 import { createLocalIssuer, type LocalIssuer, type LocalUser } from "../../packages/local/src/auth";
-import { compileRoutes, createApiServer, formatApiGatewayTime, listen, matchRoute, type LambdaHandler } from "../../packages/local/src/http";
+import { compileRoutes, concurrencyLimit, createApiServer, formatApiGatewayTime, listen, matchRoute, type LambdaHandler } from "../../packages/local/src/http";
 
 const AUDIENCE = "carebook-local-client";
 const PASSWORD = "a long enough password";
@@ -363,5 +363,27 @@ describe("local API server", () => {
 describe("formatApiGatewayTime", () => {
   it("uses API Gateway's format", () => {
     expect(formatApiGatewayTime(new Date(Date.UTC(2026, 10, 5, 15, 4, 9)))).toBe("05/Nov/2026:15:04:09 +0000");
+  });
+});
+
+describe("concurrencyLimit", () => {
+  it("runs at most N at once and lets the rest wait their turn, in order", async () => {
+    const run = concurrencyLimit(2);
+    let active = 0;
+    let peak = 0;
+    const order: number[] = [];
+    await Promise.all(
+      [0, 1, 2, 3, 4].map((i) =>
+        run(async () => {
+          active++;
+          peak = Math.max(peak, active);
+          await new Promise((r) => setTimeout(r, 10));
+          order.push(i);
+          active--;
+        }),
+      ),
+    );
+    expect(peak).toBe(2);
+    expect(order).toEqual([0, 1, 2, 3, 4]);
   });
 });

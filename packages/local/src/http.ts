@@ -44,9 +44,33 @@ export interface ApiServerOptions {
   timeoutMs?: number;
   /** Largest accepted request body. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Handler invocations running at once; more wait in line, and their Lambda clock starts only
+   * when they run. In AWS every concurrent request gets its own Lambda; here they share one
+   * Node thread and one DynamoDB Local, so an unbounded crowd would time out against a
+   * deadline production never has. Default $CAREBOOK_LOCAL_CONCURRENCY or 16.
+   */
+  maxConcurrency?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** A counting semaphore: `run` waits for a free place (first come, first served). */
+export function concurrencyLimit(max: number) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async function run<T>(fn: () => Promise<T>): Promise<T> {
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
 export const MAX_BODY_BYTES = 1024 * 1024;
 const CORS_ALLOW_HEADERS = "authorization,content-type,idempotency-key";
 const CORS_ALLOW_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS";
@@ -489,6 +513,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   const loadHandler = options.loadHandler ?? importHandler(options.projectRoot ?? PROJECT_ROOT);
   const { issuer, extraRoutes = {}, onSignup } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const limit = concurrencyLimit(options.maxConcurrency ?? (Number(process.env.CAREBOOK_LOCAL_CONCURRENCY) || 16));
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
 
   const localAuth: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
@@ -611,13 +636,15 @@ export function createApiServer(options: ApiServerOptions): Server {
     let timer: NodeJS.Timeout | undefined;
     try {
       const handler = await loadHandler(handlerPath);
-      const context = createLambdaContext(handlerPath, requestId, timeoutMs);
-      result = await Promise.race([
-        invoke(handler, event, context),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new TimeoutError()), timeoutMs);
-        }),
-      ]);
+      result = await limit(() => {
+        const context = createLambdaContext(handlerPath, requestId, timeoutMs);
+        return Promise.race([
+          invoke(handler, event, context),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new TimeoutError()), timeoutMs);
+          }),
+        ]);
+      });
     } catch (error) {
       if (error instanceof TimeoutError) {
         console.error(`[local-api] ${route.routeKey} (${handlerPath}) timed out after ${timeoutMs} ms`);
