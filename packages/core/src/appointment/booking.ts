@@ -57,11 +57,12 @@ function freeDoctorsAt(ctx: ScheduleContext, start: number, exceptAppointmentId?
   );
 }
 
-/** The patient and the doctors they saw before (most recent first): for assignment. */
+/** The patient and the doctors they saw before (most recent first, from their last 50
+ * appointments — enough for continuity, bounded for patients with long histories). */
 async function loadPatientHistory(db: Db, patientId: string, now: number) {
   const [patient, past] = await Promise.all([
     db.patient.get({ patientId }).go(),
-    db.appointment.query.byPatient({ patientId }).lt({ start: toUtcIso(now) }).go({ pages: "all", order: "desc" }),
+    db.appointment.query.byPatient({ patientId }).lt({ start: toUtcIso(now) }).go({ order: "desc", limit: 50 }),
   ]);
   if (!patient.data) throw new NotFoundError("Patient profile", { patientId });
   const seen = past.data.filter((a) => a.status === "fulfilled" || a.status === "arrived" || a.status === "booked");
