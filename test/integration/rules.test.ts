@@ -85,6 +85,27 @@ describe("booking rules", () => {
     expect(specialist.body.end).toBe(new Date(Date.parse(specialist.body.start) + 30 * 60_000).toISOString().replace(".000Z", "Z"));
   });
 
+  it("assigns the doctor a patient saw before (continuity), and explains it", async () => {
+    const returning = await newPatient("Returning Patient");
+    const past = new Date(Date.now() - 30 * 24 * 3600_000);
+    past.setUTCHours(10, 0, 0, 0);
+    const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+    // A visit last month with Dr Okafor, as the staff side will record it (fulfilled).
+    await testDb().appointment.create({
+      appointmentId: `past-${returning.sub}`, regionId: "eu-west", clinicId: "london-central", typeId: "general-consultation",
+      patientId: returning.sub, doctorId: "james-okafor", doctorName: "Dr James Okafor", status: "fulfilled",
+      start: iso(past.getTime()), end: iso(past.getTime() + 15 * 60_000), blockStart: iso(past.getTime()), blockEnd: iso(past.getTime() + 20 * 60_000),
+      timeZone: "Europe/London", assignment: { rule: "least-loaded", explanation: "seeded", candidates: 5 }, version: 2,
+      history: [], createdAt: iso(past.getTime()), updatedAt: iso(past.getTime()),
+    }).go();
+    const slot = slotAt(await slots(returning.token, { from: day, to: day }), day, "12:20");
+    expect(slot.freeDoctors).toBeGreaterThan(1);
+    const res = await book(returning.token, slot.start);
+    expect(res.status).toBe(201);
+    expect(res.body.doctor.id).toBe("james-okafor");
+    expect(res.body.assignment).toEqual({ rule: "continuity", explanation: "Dr James Okafor saw you before" });
+  });
+
   it("hides other patients' appointments behind 404", async () => {
     const owner = await newPatient("Owner");
     const stranger = await newPatient("Stranger");
