@@ -72,13 +72,13 @@ interface Parsed {
   path: unknown;
 }
 
+type ParsedContext = Context & { carebook?: Parsed };
+
 /**
  * Authentication first — as API Gateway's authorizer would — so an anonymous caller learns
  * nothing from validation errors; then JSON body → zod validation. The parsed body replaces
  * `event.body`, so idempotency hashes the meaning of the body, not its whitespace.
  */
-type ParsedContext = Context & { carebook?: Parsed };
-
 function authAndValidate(routeKey: RouteKey, schemas: Schemas): MiddlewareObj<Event> {
   const roles = routes[routeKey].roles;
   return {
@@ -114,10 +114,27 @@ function idempotency(routeKey: RouteKey): MiddlewareObj<Event> {
     // Only when the client sent a key; scoped to the caller so two users' keys never meet.
     eventKeyJmesPath:
       'headers."idempotency-key" && [requestContext.authorizer.jwt.claims.sub, headers."idempotency-key"]',
-    payloadValidationJmesPath: "body",
+    // The same key for another appointment (path) or another body is a client bug: 422.
+    payloadValidationJmesPath: "[pathParameters, body]",
     expiresAfterSeconds: 24 * 3600,
   });
-  return makeHandlerIdempotent({ persistenceStore, config, keyPrefix: routeKey }) as MiddlewareObj<Event>;
+  const powertools = makeHandlerIdempotent({ persistenceStore, config, keyPrefix: routeKey }) as MiddlewareObj<Event>;
+  // middy runs every onError, also when the idempotency `before` itself threw (key in use by a
+  // request still running, or reused with another body). Powertools' onError would then delete
+  // the record of the *other* request, and its retry would run again. So only a request that
+  // got past the idempotency check may clean up after its own failure.
+  const passed = new WeakSet<object>();
+  return {
+    before: async (request) => {
+      const early = await powertools.before!(request);
+      if (early === undefined) passed.add(request);
+      return early;
+    },
+    after: powertools.after,
+    onError: async (request) => {
+      if (passed.has(request)) await powertools.onError!(request);
+    },
+  };
 }
 
 /**

@@ -30,6 +30,10 @@ describe("idempotent retries", () => {
     const other = await book(patient.token, slotAt(list, day, "13:00").start, {}, { "idempotency-key": key });
     expect(other.status).toBe(422);
     expect(other.body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    // The refusal must not disturb the stored result: the original retry still replays it.
+    const replay = await book(patient.token, slotAt(list, day, "12:00").start, {}, { "idempotency-key": key });
+    expect(replay.status).toBe(201);
+    expect(replay.body).toEqual(first.body);
 
     const burstKey = randomUUID();
     const start = slotAt(list, day, "14:00").start;
@@ -39,6 +43,22 @@ describe("idempotent retries", () => {
     expect(created.length).toBeGreaterThan(0);
     expect(new Set(created.map((r) => r.body.id)).size).toBe(1);
     for (const r of burst.filter((r) => r.status !== 201)) expect(r.body.error.code).toBe("REQUEST_IN_PROGRESS");
+  });
+
+  it("refuses one key reused for another appointment's cancellation", async () => {
+    const list = await slots(patient.token, { from: day, to: day });
+    const a = await book(patient.token, slotAt(list, day, "15:40").start);
+    const b = await book(patient.token, slotAt(list, day, "16:20").start);
+    const key = randomUUID();
+    const first = await api("POST", `/api/appointments/${a.body.id}/cancel`, { token: patient.token, body: {}, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(200);
+    const replay = await api("POST", `/api/appointments/${a.body.id}/cancel`, { token: patient.token, body: {}, headers: { "idempotency-key": key } });
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual(first.body);
+    const other = await api("POST", `/api/appointments/${b.body.id}/cancel`, { token: patient.token, body: {}, headers: { "idempotency-key": key } });
+    expect(other.status).toBe(422);
+    const stillBooked = await api("GET", `/api/appointments/${b.body.id}`, { token: patient.token });
+    expect(stillBooked.body.status).toBe("booked");
   });
 
   it("keys are per caller: another patient's identical key books their own appointment", async () => {
