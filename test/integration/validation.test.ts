@@ -14,6 +14,9 @@ const badBodies: Array<[string, string | undefined]> = [
   ["unknown fields", JSON.stringify({ start: "2030-01-07T09:00:00Z", surprise: true })],
   ["huge string", JSON.stringify({ reason: "x".repeat(10_000), start: "2030-01-07T09:00:00Z" })],
   ["empty", undefined],
+  ["far future", JSON.stringify({ typeId: "general-consultation", clinicId: "london-central", start: "9999-12-31T09:00:00Z" })],
+  ["far past", JSON.stringify({ typeId: "general-consultation", clinicId: "london-central", start: "0001-01-01T09:00:00Z" })],
+  ["unknown type", JSON.stringify({ typeId: "nope", clinicId: "london-central", start: "2030-01-07T09:00:00Z" })],
 ];
 
 const badQueries = [
@@ -22,11 +25,16 @@ const badQueries = [
   "?typeId=general-consultation&clinicId=london-central&from=2030-02-30&to=2030-03-01",
   "?typeId=general-consultation&clinicId=london-central&from=2030-01-10&to=2030-01-01",
   "?typeId=general-consultation&clinicId=london-central&from=2030-01-01&to=2030-03-01",
+  "?typeId=general-consultation&clinicId=london-central&from=9999-12-01&to=9999-12-31",
+  "?typeId=general-consultation&clinicId=london-central&from=0000-01-01&to=0000-01-02",
+  "?typeId=general-consultation&clinicId=london-central&from=2030-01-01&to=2030-01-01&from=2030-01-02",
   "?limit=0",
   "?limit=abc",
   "?status=maybe",
   "?cursor=not-a-cursor",
   "?from=tomorrow",
+  "?from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z",
+  "?from=2030-01-02T00:00:00%2B05:00&to=2030-01-02T00:00:00Z",
   "?typeId=%00%ff&clinicId=%E2%82&from=x&to=y",
 ];
 

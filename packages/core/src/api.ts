@@ -12,15 +12,20 @@ export const MAX_SLOT_RANGE_DAYS = 31;
 
 const id = z.string().trim().min(1).max(100);
 /** An instant with an explicit offset or Z: "2026-03-30T09:00:00+01:00". */
-const instant = z.iso.datetime({ offset: true, message: "expected an ISO-8601 date-time with offset, e.g. 2026-03-30T09:00:00Z" });
+const instant = z.iso
+  .datetime({ offset: true, message: "expected an ISO-8601 date-time with offset, e.g. 2026-03-30T09:00:00Z" })
+  .refine((v) => {
+    const year = new Date(Date.parse(v)).getUTCFullYear();
+    return year >= 2000 && year <= 2999;
+  }, { message: "expected a date-time between the years 2000 and 2999" });
+
+/** A calendar date in this millennium (anything else is a typo, and would overflow ISO keys). */
+const date = z.iso
+  .date({ message: "expected a date yyyy-mm-dd" })
+  .refine((d) => d >= "2000-01-01" && d <= "2999-12-31", { message: "expected a date between 2000 and 2999" });
 
 export const slotsQuerySchema = z
-  .object({
-    typeId: id,
-    clinicId: id,
-    from: z.iso.date({ message: "expected a date yyyy-mm-dd" }),
-    to: z.iso.date({ message: "expected a date yyyy-mm-dd" }),
-  })
+  .object({ typeId: id, clinicId: id, from: date, to: date })
   .refine((q) => q.to >= q.from, { message: "`to` must not be before `from`", path: ["to"] })
   .refine((q) => !((Date.parse(q.to) - Date.parse(q.from)) / DAY_MS >= MAX_SLOT_RANGE_DAYS), {
     message: `the range may span at most ${MAX_SLOT_RANGE_DAYS} days`,
@@ -40,13 +45,18 @@ export const cancelSchema = z.strictObject({ reason: z.string().trim().max(500).
 
 export const appointmentIdPathSchema = z.object({ id });
 
-export const listAppointmentsQuerySchema = z.object({
-  status: z.enum(appointmentStatuses).optional(),
-  from: instant.optional(),
-  to: instant.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
-});
+/** Stored instants are UTC with Z, compared as strings: normalise whatever offset came in. */
+const utcInstant = instant.transform((v) => toUtcIso(Date.parse(v)));
+
+export const listAppointmentsQuerySchema = z
+  .object({
+    status: z.enum(appointmentStatuses).optional(),
+    from: utcInstant.optional(),
+    to: utcInstant.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).max(2048).optional(),
+  })
+  .refine((q) => !(q.from && q.to && q.to < q.from), { message: "`to` must not be before `from`", path: ["to"] });
 
 export function slotView(slot: Slot, clinicId: string, typeId: string) {
   return {
