@@ -79,6 +79,29 @@ function assignmentContext(ctx: ScheduleContext, history: Awaited<ReturnType<typ
   return { preferredLanguage: history.patient.preferredLanguage, seenDoctorIds: history.seenDoctorIds, loadByDoctor };
 }
 
+/**
+ * The decision before a booking or a move: load the schedule and the patient (in parallel),
+ * check the start's rules, and rank the doctors free for it. An appointment being moved
+ * does not block its own doctor, and keeps that doctor first when free.
+ */
+async function rankFreeDoctors(
+  db: Db,
+  input: { regionId: string; typeId: string; clinicId: string; patientId: string; start: number; now: number; moving?: Appointment },
+) {
+  const [ctx, history] = await Promise.all([
+    loadScheduleContext(db, { ...input, windowStart: input.start, windowEnd: input.start }),
+    loadPatientHistory(db, input.patientId, input.now),
+  ]);
+  checkStartRules(ctx, input.start, input.now);
+  const free = freeDoctorsAt(ctx, input.start, input.moving?.appointmentId);
+  if (free.length === 0) throw new ConflictError("SLOT_TAKEN", "No doctor is free at this time; pick another slot");
+  const ranked = rankDoctors(toCandidates(free), {
+    ...assignmentContext(ctx, history, input.start),
+    currentDoctorId: input.moving?.doctorId,
+  });
+  return { ctx, ranked };
+}
+
 function toCandidates(doctors: Doctor[]) {
   return doctors.map((d) => ({ doctorId: d.doctorId, name: d.name, languages: d.languages }));
 }
@@ -224,20 +247,7 @@ export interface BookInput {
 }
 
 export async function bookAppointment(db: Db, input: BookInput): Promise<Appointment> {
-  const [ctx, history] = await Promise.all([
-    loadScheduleContext(db, {
-      regionId: input.regionId,
-      typeId: input.typeId,
-      clinicId: input.clinicId,
-      windowStart: input.start,
-      windowEnd: input.start,
-    }),
-    loadPatientHistory(db, input.patientId, input.now),
-  ]);
-  checkStartRules(ctx, input.start, input.now);
-  const free = freeDoctorsAt(ctx, input.start);
-  if (free.length === 0) throw new ConflictError("SLOT_TAKEN", "No doctor is free at this time; pick another slot");
-  const ranked = rankDoctors(toCandidates(free), assignmentContext(ctx, history, input.start));
+  const { ctx, ranked } = await rankFreeDoctors(db, input);
 
   const block = blockFor(input.start, ctx.rules);
   const end = input.start + ctx.rules.durationMinutes * MINUTE;
@@ -338,22 +348,14 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
   if (Date.parse(current.start) === input.start) {
     throw new BusinessRuleError("UNCHANGED", "The appointment already starts at that time");
   }
-  const [ctx, history] = await Promise.all([
-    loadScheduleContext(db, {
-      regionId: current.regionId,
-      typeId: current.typeId,
-      clinicId: current.clinicId,
-      windowStart: input.start,
-      windowEnd: input.start,
-    }),
-    loadPatientHistory(db, input.patientId, input.now),
-  ]);
-  checkStartRules(ctx, input.start, input.now);
-  const free = freeDoctorsAt(ctx, input.start, current.appointmentId);
-  if (free.length === 0) throw new ConflictError("SLOT_TAKEN", "No doctor is free at this time; pick another slot");
-  const ranked = rankDoctors(toCandidates(free), {
-    ...assignmentContext(ctx, history, input.start),
-    currentDoctorId: current.doctorId,
+  const { ctx, ranked } = await rankFreeDoctors(db, {
+    regionId: current.regionId,
+    typeId: current.typeId,
+    clinicId: current.clinicId,
+    patientId: current.patientId,
+    start: input.start,
+    now: input.now,
+    moving: current,
   });
 
   const block = blockFor(input.start, ctx.rules);
