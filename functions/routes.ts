@@ -5,6 +5,16 @@
  * IAM limited to `table` access; the local runtime serves the same entries by importing
  * the named handler module. Pure data — no handler code is imported here.
  */
+import type { z } from "zod";
+import {
+  appointmentIdPathSchema,
+  cancelSchema,
+  createAppointmentSchema,
+  listAppointmentsQuerySchema,
+  rescheduleSchema,
+  slotsQuerySchema,
+} from "@carebook/core/api";
+
 export type Role = "patient" | "doctor" | "nurse" | "admin" | "support";
 
 /** What a function may do on the one table (mapped to IAM actions by the Api stack). */
@@ -17,6 +27,10 @@ export interface RouteDefinition {
   /** Roles allowed to call the route; `"public"` skips authentication (health only). */
   roles: readonly Role[] | "public";
   description: string;
+  /** zod schemas of the request's parts; the shared middleware validates them (400 if not). */
+  request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
+  /** Status of a successful answer. */
+  success: 200 | 201;
 }
 
 export const routes = {
@@ -25,54 +39,76 @@ export const routes = {
     table: "none",
     roles: "public",
     description: "Liveness check",
+    success: 200,
+  },
+  "GET /api/openapi.json": {
+    handler: "functions/api/openapi.handler",
+    table: "none",
+    roles: "public",
+    description: "This API's OpenAPI 3.1 document, generated from the route table",
+    success: 200,
   },
   "GET /api/clinics": {
     handler: "functions/api/clinics/list.handler",
     table: "read",
     roles: ["patient", "doctor", "nurse", "admin", "support"],
     description: "Clinics of this region",
+    success: 200,
   },
   "GET /api/appointments/types": {
     handler: "functions/api/appointments/types.handler",
     table: "read",
     roles: ["patient", "doctor", "nurse", "admin", "support"],
     description: "Bookable appointment types",
+    success: 200,
   },
   "GET /api/appointments/available-slots": {
     handler: "functions/api/appointments/slots.handler",
     table: "read",
     roles: ["patient", "doctor", "nurse", "admin", "support"],
     description: "Free slots of a type at a clinic between two dates",
+    success: 200,
+    request: { query: slotsQuerySchema },
   },
   "POST /api/appointments": {
     handler: "functions/api/appointments/create.handler",
     table: "write",
     roles: ["patient"],
     description: "Book an appointment; the system assigns the doctor",
+    success: 201,
+    request: { body: createAppointmentSchema },
   },
   "GET /api/appointments": {
     handler: "functions/api/appointments/list.handler",
     table: "read",
     roles: ["patient"],
     description: "The caller's own appointments",
+    success: 200,
+    request: { query: listAppointmentsQuerySchema },
   },
   "GET /api/appointments/{id}": {
     handler: "functions/api/appointments/get.handler",
     table: "read",
     roles: ["patient"],
     description: "One of the caller's appointments",
+    success: 200,
+    request: { path: appointmentIdPathSchema },
   },
   "POST /api/appointments/{id}/reschedule": {
     handler: "functions/api/appointments/reschedule.handler",
     table: "write",
     roles: ["patient"],
     description: "Move an appointment to another start (atomically)",
+    success: 200,
+    request: { path: appointmentIdPathSchema, body: rescheduleSchema },
   },
   "POST /api/appointments/{id}/cancel": {
     handler: "functions/api/appointments/cancel.handler",
     table: "write",
     roles: ["patient"],
     description: "Cancel an appointment and free its time",
+    success: 200,
+    request: { path: appointmentIdPathSchema, body: cancelSchema },
   },
 } as const satisfies Record<string, RouteDefinition>;
 

@@ -6,7 +6,7 @@ import middy, { type MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type { z } from "zod";
 import { ValidationError } from "@carebook/core/errors";
-import { routes, type RouteKey } from "../routes";
+import { routes, type RouteDefinition, type RouteKey } from "../routes";
 import { authorize, type Caller } from "./auth";
 import { dynamo, env } from "./env";
 import { errorMapper } from "./errors";
@@ -22,6 +22,9 @@ interface Schemas {
 }
 
 type Infer<S> = S extends AnySchema ? z.infer<S> : undefined;
+
+/** The request schemas the route table declares for a route ({} when it declares none). */
+type RouteSchemas<K extends RouteKey> = (typeof routes)[K] extends { request: infer R extends Schemas } ? R : {};
 
 export interface HttpRequest<S extends Schemas> {
   body: Infer<S["body"]>;
@@ -141,12 +144,12 @@ function idempotency(routeKey: RouteKey): MiddlewareObj<Event> {
  * The one middy stack of the HTTP handlers:
  * error mapper (outermost onError) → logger context → auth → body → zod → idempotency → handler.
  */
-export function httpHandler<S extends Schemas>(
-  routeKey: RouteKey,
-  schemas: S,
+export function httpHandler<K extends RouteKey, S extends Schemas = RouteSchemas<K>>(
+  routeKey: K,
   fn: (request: HttpRequest<S>) => Promise<HttpResult>,
   options: { idempotent?: boolean } = {},
 ) {
+  const schemas: Schemas = (routes[routeKey] as RouteDefinition).request ?? {};
   const stack = middy<Event, APIGatewayProxyResultV2>()
     .use(errorMapper())
     .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -11,6 +11,7 @@ const PASSWORD = "a long enough password";
 
 const route = (handler: string, roles: RouteDefinition["roles"] = ["patient"]): RouteDefinition => ({
   handler,
+  success: 200,
   table: "none",
   roles,
   description: handler,

@@ -1,11 +1,10 @@
-import { appointmentIdPathSchema, appointmentView, cancelSchema } from "@carebook/core/api";
+import { appointmentView } from "@carebook/core/api";
 import { cancelAppointment } from "@carebook/core/appointment/booking";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 
 export const handler = httpHandler(
   "POST /api/appointments/{id}/cancel",
-  { path: appointmentIdPathSchema, body: cancelSchema },
   async ({ path, body, caller, now }) => {
     const appointment = await cancelAppointment(dynamo().db, {
       patientId: caller.sub,

@@ -1,11 +1,10 @@
-import { appointmentView, createAppointmentSchema } from "@carebook/core/api";
+import { appointmentView } from "@carebook/core/api";
 import { bookAppointment } from "@carebook/core/appointment/booking";
 import { dynamo, env } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 
 export const handler = httpHandler(
   "POST /api/appointments",
-  { body: createAppointmentSchema },
   async ({ body, caller, now }) => {
     const appointment = await bookAppointment(dynamo().db, {
       regionId: env("CAREBOOK_REGION_ID"),

@@ -1,11 +1,10 @@
-import { appointmentIdPathSchema, appointmentView, rescheduleSchema } from "@carebook/core/api";
+import { appointmentView } from "@carebook/core/api";
 import { rescheduleAppointment } from "@carebook/core/appointment/booking";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 
 export const handler = httpHandler(
   "POST /api/appointments/{id}/reschedule",
-  { path: appointmentIdPathSchema, body: rescheduleSchema },
   async ({ path, body, caller, now }) => {
     const appointment = await rescheduleAppointment(dynamo().db, {
       patientId: caller.sub,
