@@ -51,6 +51,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const port = options.port || (await findFreePort());
 
+  // Node 20 here, nodejs22.x in Lambda: we know, and package-lock.json pins the SDK.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const dynamoLocal = await startDynamoLocal({ inMemory: options.inMemory, dataDir });
   try {
@@ -65,8 +66,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       POWERTOOLS_SERVICE_NAME: "carebook",
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
       POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? "true",
-      // Node 20 here, nodejs22.x in Lambda: we know, and package-lock.json pins the SDK.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     });
 
     const db = createDb(makeDocumentClient(dynamoLocal.endpoint), LOCAL_TABLE_NAME);

@@ -124,6 +124,9 @@ function classify(
   throw new Error(`Unexpected transaction cancellation: ${codes}`);
 }
 
+const versionConflict = () =>
+  new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
+
 const backoff = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 20));
 
@@ -149,9 +152,7 @@ async function tryDoctors<T>(
       if (outcome === "patient-overlap") {
         throw new ConflictError("PATIENT_OVERLAP", "You already have an appointment that overlaps this time");
       }
-      if (outcome === "version-moved") {
-        throw new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
-      }
+      if (outcome === "version-moved") throw versionConflict();
       if (outcome === "doctor-taken") taken = true;
       else await backoff(retry);
     }
@@ -425,22 +426,23 @@ export async function cancelAppointment(db: Db, input: CancelInput): Promise<App
   const nowIso = toUtcIso(input.now);
   const claims = claimsOf(current);
   const entry = { at: nowIso, action: "cancelled", by: input.actor.id, status: "cancelled", note: input.reason };
-  const result = await db.service.transaction
-    .write((tx) => [
+  const outcome = await claimTransaction(db, {
+    appointmentId: current.appointmentId,
+    blockEnd: Date.parse(current.blockEnd),
+    take: { doctor: [], patient: [] },
+    appointment: (tx) =>
       tx.appointment
         .patch({ appointmentId: current.appointmentId })
         .set({ status: "cancelled", version: current.version + 1, updatedAt: nowIso, cancelReason: input.reason })
         .append({ history: [entry] })
         .where((attr, op) => op.eq(attr.version, current.version))
         .commit(),
+    rest: (tx) => [
       ...releaseItems(tx, [...claims.doctor, ...claims.patient], current.appointmentId),
       auditItem(tx, current, "appointment.cancelled", input.actor, nowIso, { reason: input.reason }),
-    ])
-    .go();
-  const outcome = classify(result, { doctor: [0, 0], patient: [0, 0], appointment: 0 });
-  if (outcome === "version-moved") {
-    throw new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
-  }
+    ],
+  });
+  if (outcome === "version-moved") throw versionConflict();
   if (outcome === "conflict") {
     throw new ConflictError("REQUEST_CONFLICT", "The appointment is being changed by another request; try again");
   }
