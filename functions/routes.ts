@@ -6,6 +6,7 @@
  * the named handler module. Pure data — no handler code is imported here.
  */
 import type { z } from "zod";
+import type { WorkflowName } from "./workflows/index";
 import {
   appointmentIdPathSchema,
   cancelSchema,
@@ -31,6 +32,10 @@ export interface RouteDefinition {
   request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
   /** Status of a successful answer. */
   success: 200 | 201;
+  /** Workflows the handler starts (IAM: states:StartExecution on exactly those state machines). */
+  starts?: readonly WorkflowName[];
+  /** The handler resumes waiting executions (IAM: states:SendTaskSuccess / SendTaskFailure). */
+  sendsTaskTokens?: boolean;
 }
 
 export const routes = {
