@@ -12,8 +12,12 @@ import {
   cancelSchema,
   createAppointmentSchema,
   listAppointmentsQuerySchema,
+  prescreeningAnswersSchema,
+  prescreeningDecisionSchema,
+  prescreeningQueueQuerySchema,
   rescheduleSchema,
   slotsQuerySchema,
+  staffAppointmentPathSchema,
 } from "@carebook/core/api";
 
 export type Role = "patient" | "doctor" | "nurse" | "admin" | "support";
@@ -79,9 +83,10 @@ export const routes = {
     handler: "functions/api/appointments/create.handler",
     table: "write",
     roles: ["patient"],
-    description: "Book an appointment; the system assigns the doctor",
+    description: "Book an appointment; the system assigns the doctor (a type with pre-screening is held as pending)",
     success: 201,
     request: { body: createAppointmentSchema },
+    starts: ["prescreening", "reminders"],
   },
   "GET /api/appointments": {
     handler: "functions/api/appointments/list.handler",
@@ -106,6 +111,7 @@ export const routes = {
     description: "Move an appointment to another start (atomically)",
     success: 200,
     request: { path: appointmentIdPathSchema, body: rescheduleSchema },
+    starts: ["reminders"],
   },
   "POST /api/appointments/{id}/cancel": {
     handler: "functions/api/appointments/cancel.handler",
@@ -114,6 +120,50 @@ export const routes = {
     description: "Cancel an appointment and free its time",
     success: 200,
     request: { path: appointmentIdPathSchema, body: cancelSchema },
+    sendsTaskTokens: true,
+  },
+  "GET /api/appointments/{id}/prescreening": {
+    handler: "functions/api/prescreening/get.handler",
+    table: "read",
+    roles: ["patient"],
+    description: "The questionnaire of a held appointment and where its pre-screening stands",
+    success: 200,
+    request: { path: appointmentIdPathSchema },
+  },
+  "POST /api/appointments/{id}/prescreening": {
+    handler: "functions/api/prescreening/answer.handler",
+    table: "write",
+    roles: ["patient"],
+    description: "Answer the pre-screening questionnaire (validated against the type's questionnaire)",
+    success: 200,
+    request: { path: appointmentIdPathSchema, body: prescreeningAnswersSchema },
+    sendsTaskTokens: true,
+  },
+  "GET /api/staff/prescreening": {
+    handler: "functions/api/staff/prescreening-queue.handler",
+    table: "read",
+    roles: ["nurse", "admin"],
+    description: "A clinic's pre-screening queue: answered, waiting for a decision, oldest first",
+    success: 200,
+    request: { query: prescreeningQueueQuerySchema },
+  },
+  "GET /api/staff/prescreening/{appointmentId}": {
+    handler: "functions/api/staff/prescreening-get.handler",
+    // Writes the audit entry of the read.
+    table: "write",
+    roles: ["nurse", "admin"],
+    description: "One pre-screening with the patient's answers",
+    success: 200,
+    request: { path: staffAppointmentPathSchema },
+  },
+  "POST /api/staff/prescreening/{appointmentId}/decision": {
+    handler: "functions/api/staff/prescreening-decision.handler",
+    table: "write",
+    roles: ["nurse", "admin"],
+    description: "Approve, reject, or call the patient first (extends the wait once)",
+    success: 200,
+    request: { path: staffAppointmentPathSchema, body: prescreeningDecisionSchema },
+    sendsTaskTokens: true,
   },
 } as const satisfies Record<string, RouteDefinition>;
 

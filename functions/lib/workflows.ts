@@ -57,3 +57,13 @@ export function isTaskGone(error: unknown): boolean {
   const name = (error as Error | undefined)?.name;
   return name === "TaskTimedOut" || name === "TaskDoesNotExist" || name === "InvalidToken";
 }
+
+/** Starts the reminders of one appointment version (idempotent by execution name). */
+export async function startReminders(appointmentId: string, version: number) {
+  await startWorkflow("reminders", `${appointmentId}-v${version}`, { appointmentId, version });
+}
+
+/** Starts the pre-screening of a fresh hold; the execution is named after the appointment. */
+export async function startPrescreening(appointmentId: string) {
+  await startWorkflow("prescreening", appointmentId, { appointmentId });
+}

@@ -3,7 +3,9 @@
  * and, later, by the typed web client. Dates are ISO-8601; instants are UTC with `Z`.
  */
 import { z } from "zod";
-import { appointmentStatuses, type Appointment, type AppointmentType, type Clinic } from "./entities";
+import { appointmentStatuses, type Appointment, type AppointmentType, type Clinic, type Screening } from "./entities";
+import type { Questionnaire } from "./prescreening/questionnaire";
+import { decisions, type PrescreeningState } from "./prescreening/state";
 import { toLocalIso, toUtcIso } from "./schedule/slots";
 import type { Slot } from "./schedule/types";
 
@@ -58,6 +60,25 @@ export const listAppointmentsQuerySchema = z
   })
   .refine((q) => !(q.from && q.to && q.to < q.from), { message: "`to` must not be before `from`", path: ["to"] });
 
+/** Answers are checked against the type's own questionnaire after this (400 with the details). */
+export const prescreeningAnswersSchema = z.strictObject({
+  answers: z.record(z.string().max(40), z.unknown()).refine((a) => Object.keys(a).length <= 50, { message: "at most 50 answers" }),
+});
+
+export const prescreeningQueueQuerySchema = z.object({
+  status: z.enum(["pending"]).default("pending"),
+  clinicId: id,
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export const staffAppointmentPathSchema = z.object({ appointmentId: id });
+
+export const prescreeningDecisionSchema = z.strictObject({
+  decision: z.enum(decisions),
+  note: z.string().trim().max(1000).optional(),
+});
+
 export function slotView(slot: Slot, clinicId: string, typeId: string) {
   return {
     start: toUtcIso(slot.start),
@@ -107,5 +128,57 @@ export function appointmentTypeView(t: AppointmentType) {
     bookingHorizonDays: t.bookingHorizonDays,
     requiresPrescreening: t.requiresPrescreening,
     requiredSkill: t.requiredSkill,
+  };
+}
+
+/** The patient's view of their pre-screening (no staff notes, never the task token). */
+export function prescreeningView(a: Appointment, state: PrescreeningState, questionnaire: Questionnaire) {
+  return {
+    appointmentId: a.appointmentId,
+    appointmentStatus: a.status,
+    state: state.state,
+    answerBy: state.answerBy,
+    questionnaire,
+    answers: state.answers,
+    submittedAt: state.submittedAt,
+    decision: state.decision,
+    decidedAt: state.decidedAt,
+    releasedReason: state.releasedReason,
+  };
+}
+
+/** A nurse's view: the patient's answers and the whole timeline. */
+export function staffPrescreeningView(a: Appointment, state: PrescreeningState, questionnaire: Questionnaire, now: number) {
+  return {
+    ...prescreeningView(a, state, questionnaire),
+    clinicId: a.clinicId,
+    typeId: a.typeId,
+    start: a.start,
+    patientId: a.patientId,
+    slaDueAt: state.slaDueAt,
+    slaRemainingMinutes: state.slaDueAt ? Math.round((Date.parse(state.slaDueAt) - now) / 60_000) : undefined,
+    decideBy: state.decideBy,
+    escalatedAt: state.escalatedAt,
+    calledPatientAt: state.calledPatientAt,
+    callNote: state.callNote,
+    decidedBy: state.decidedBy,
+    note: state.note,
+  };
+}
+
+export function screeningView(s: Screening, now: number) {
+  return {
+    appointmentId: s.appointmentId,
+    clinicId: s.clinicId,
+    typeId: s.typeId,
+    start: s.start,
+    patient: { id: s.patientId, name: s.patientName },
+    queuedAt: s.queuedAt,
+    slaDueAt: s.slaDueAt,
+    /** Negative once the SLA is missed. */
+    slaRemainingMinutes: Math.round((Date.parse(s.slaDueAt) - now) / 60_000),
+    decideBy: s.decideBy,
+    escalated: s.escalatedAt !== undefined,
+    calledPatientAt: s.calledPatientAt,
   };
 }

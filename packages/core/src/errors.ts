@@ -63,3 +63,11 @@ export class BusinessRuleError extends DomainError {
     super(code, message, details);
   }
 }
+
+/** 503: a service we depend on did not answer; nothing was kept, the client may retry. */
+export class UnavailableError extends DomainError {
+  readonly status = 503;
+  constructor(code: string, message: string, details?: ErrorDetails) {
+    super(code, message, details);
+  }
+}

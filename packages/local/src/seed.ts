@@ -3,6 +3,7 @@
  * Region eu-west: London Central (Europe/London) and Amsterdam Zuid (Europe/Amsterdam),
  * eight doctors with different skills and languages, Mon–Fri 09:00–17:00 local, four visit types.
  */
+import { prescreeningConfigSchema, type PrescreeningConfig } from "@carebook/core/prescreening/config";
 import type { AppointmentType, Clinic, Db, Doctor, Region } from "@carebook/core/entities/index";
 import { ensurePatientProfile } from "@carebook/core/patient";
 import type { WeeklyTemplate } from "@carebook/core/schedule/types";
@@ -57,6 +58,21 @@ const type = (t: Omit<AppointmentType, "regionId" | "active" | "bookingHorizonDa
   ...t,
 });
 
+/** The vaccination type's questionnaire and time limits (the defaults of prescreening/config.ts). */
+export const vaccinationPrescreening: PrescreeningConfig = prescreeningConfigSchema.parse({
+  questionnaire: {
+    title: "Before your vaccination",
+    questions: [
+      { id: "vaccine", kind: "choice", text: "Which vaccine are you booking for?", options: ["influenza", "covid-19", "hepatitis-b", "tetanus", "other"] },
+      { id: "fever", kind: "yes-no", text: "Do you have a fever or feel unwell today?" },
+      { id: "previous-reaction", kind: "yes-no", text: "Have you ever had a severe allergic reaction to a vaccine?" },
+      { id: "allergies", kind: "text", text: "Allergies to medicines, food or latex (if any)", required: false, maxLength: 500 },
+      { id: "pregnant", kind: "choice", text: "Are you pregnant or could you be?", options: ["no", "yes", "not-sure", "not-applicable"] },
+      { id: "blood-thinners", kind: "yes-no", text: "Do you take blood-thinning medication?" },
+    ],
+  },
+});
+
 export const demoTypes: AppointmentType[] = [
   type({
     typeId: "general-consultation",
@@ -89,6 +105,7 @@ export const demoTypes: AppointmentType[] = [
     bufferAfterMinutes: 5,
     minimumNoticeMinutes: 24 * 60,
     requiresPrescreening: true,
+    prescreening: vaccinationPrescreening,
     requiredSkill: "general-practice",
   }),
   type({
@@ -156,7 +173,14 @@ export const demoUsers: DemoUser[] = [
 /** Writes the demo catalog once: if the region exists, the data was seeded before. */
 export async function seedDemoData(db: Db, now = Date.now()): Promise<boolean> {
   const existing = await db.region.get({ regionId: DEMO_REGION_ID }).go();
-  if (existing.data) return false;
+  if (existing.data) {
+    // Data kept from before pre-screening existed: give the demo types their questionnaire.
+    for (const t of demoTypes.filter((t) => t.prescreening)) {
+      const { data } = await db.appointmentType.get({ typeId: t.typeId }).go();
+      if (data && !data.prescreening) await db.appointmentType.patch({ typeId: t.typeId }).set({ prescreening: t.prescreening }).go();
+    }
+    return false;
+  }
   await Promise.all([
     ...demoClinics.map((c) => db.clinic.put(c).go()),
     ...demoTypes.map((t) => db.appointmentType.put(t).go()),

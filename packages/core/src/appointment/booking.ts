@@ -1,15 +1,29 @@
 import { randomUUID } from "node:crypto";
 import type { Appointment, Db, Doctor } from "../entities";
 import { BusinessRuleError, ConflictError, NotFoundError, ValidationError } from "../errors";
+import { deadlinesFor, INITIAL_HOLD_MS, prescreeningConfigSchema } from "../prescreening/config";
+import type { PrescreeningState } from "../prescreening/state";
 import { blockFor, computeSlots, isOnSlotGrid, localDateOf, toUtcIso } from "../schedule/slots";
 import { rankDoctors, type RankedDoctor } from "./assignment";
-import { claimExpiry, claimUnits, diffClaims, doctorResource, planClaims, type ClaimKey } from "./claims";
+import { claimUnits, diffClaims, doctorResource, planClaims, type ClaimKey } from "./claims";
 import { busyBlocks, loadScheduleContext, scheduleOf, type ScheduleContext } from "./context";
+import { releaseHold } from "./hold";
+import {
+  auditItem,
+  backoff,
+  claimItems,
+  claimsOf,
+  classify,
+  eventItem,
+  releaseItems,
+  versionConflict,
+  type Actor,
+  type Tx,
+  type TxOp,
+  type TxOutcome,
+} from "./tx";
 
-export interface Actor {
-  id: string;
-  role: string;
-}
+export type { Actor } from "./tx";
 
 /** How many free doctors a booking tries when it keeps losing races, and how often it
  * retries one doctor when DynamoDB reports a transaction conflict (not a lost claim). */
@@ -106,29 +120,7 @@ function toCandidates(doctors: Doctor[]) {
   return doctors.map((d) => ({ doctorId: d.doctorId, name: d.name, languages: d.languages }));
 }
 
-type TxOutcome = "ok" | "doctor-taken" | "patient-overlap" | "version-moved" | "conflict";
 
-/** Reads DynamoDB's cancellation reasons, item by item, back into what they mean for us. */
-function classify(
-  result: { canceled: boolean; data: Array<{ code?: string; rejected?: boolean }> },
-  layout: { doctor: [number, number]; patient: [number, number]; appointment: number },
-): TxOutcome {
-  if (!result.canceled) return "ok";
-  const failedAt = (from: number, to: number) =>
-    result.data.slice(from, to).some((r) => r.code === "ConditionalCheckFailed");
-  if (failedAt(layout.patient[0], layout.patient[1])) return "patient-overlap";
-  if (failedAt(layout.doctor[0], layout.doctor[1])) return "doctor-taken";
-  if (failedAt(layout.appointment, layout.appointment + 1)) return "version-moved";
-  if (result.data.some((r) => r.code === "TransactionConflict")) return "conflict";
-  const codes = result.data.map((r) => r.code ?? "None").join(",");
-  throw new Error(`Unexpected transaction cancellation: ${codes}`);
-}
-
-const versionConflict = () =>
-  new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
-
-const backoff = (attempt: number) =>
-  new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 20));
 
 /**
  * Tries ranked doctors in order; `attempt` writes one transaction for one doctor.
@@ -163,49 +155,15 @@ async function tryDoctors<T>(
 
 /** Doctors among `doctors` whose claims for [blockStart, blockEnd) are all still absent
  * (one strongly consistent batch read). */
-async function withoutClaims(db: Db, doctors: RankedDoctor[], blockStart: number, blockEnd: number) {
+async function withoutClaims(db: Db, doctors: RankedDoctor[], blockStart: number, blockEnd: number, now: number) {
   const units = claimUnits(blockStart, blockEnd);
   const keys = doctors.flatMap((d) => units.map((unit) => ({ resource: doctorResource(d.doctorId), unit })));
   const { data } = await db.claim.get(keys).go({ consistent: true });
-  const held = new Set(data.map((c) => c.resource));
+  // A lapsed hold's claim does not hold anyone (a booking may take it over).
+  const held = new Set(data.filter((c) => c.holdUntil === undefined || c.holdUntil >= now).map((c) => c.resource));
   return doctors.filter((d) => !held.has(doctorResource(d.doctorId)));
 }
 
-/** The entities as a write transaction hands them out (each operation ends in `.commit()`). */
-type Tx = Parameters<Parameters<Db["service"]["transaction"]["write"]>[0]>[0];
-
-function claimItems(tx: Tx, claims: ClaimKey[], appointmentId: string, blockEnd: number) {
-  const expiresAt = claimExpiry(blockEnd);
-  return claims.map((c) => tx.claim.create({ ...c, appointmentId, expiresAt }).commit());
-}
-
-function releaseItems(tx: Tx, claims: ClaimKey[], appointmentId: string) {
-  // The claim must be ours or already gone (TTL); never delete another appointment's claim.
-  return claims.map((c) =>
-    tx.claim
-      .delete(c)
-      .where((attr, op) => `${op.notExists(attr.appointmentId)} OR ${op.eq(attr.appointmentId, appointmentId)}`)
-      .commit(),
-  );
-}
-
-function auditItem(tx: Tx, appointment: Pick<Appointment, "appointmentId" | "clinicId">, action: string, actor: Actor, at: string, details: Record<string, unknown>) {
-  return tx.auditEntry
-    .create({
-      auditId: randomUUID(),
-      subjectType: "appointment",
-      subjectId: appointment.appointmentId,
-      clinicId: appointment.clinicId,
-      action,
-      actorId: actor.id,
-      actorRole: actor.role,
-      at,
-      details,
-    })
-    .commit();
-}
-
-type TxOp = ReturnType<Parameters<Db["service"]["transaction"]["write"]>[0]>[number];
 
 /**
  * One booking-shaped transaction, laid out the way `classify` reads it back:
@@ -217,6 +175,9 @@ async function claimTransaction(
   args: {
     appointmentId: string;
     blockEnd: number;
+    now: number;
+    /** Set for a hold's claims: when others may take them over. */
+    holdUntil?: number;
     take: { doctor: ClaimKey[]; patient: ClaimKey[] };
     appointment: (tx: Tx) => TxOp;
     rest: (tx: Tx) => TxOp[];
@@ -225,8 +186,8 @@ async function claimTransaction(
   const { doctor, patient } = args.take;
   const result = await db.service.transaction
     .write((tx) => [
-      ...claimItems(tx, doctor, args.appointmentId, args.blockEnd),
-      ...claimItems(tx, patient, args.appointmentId, args.blockEnd),
+      ...claimItems(tx, doctor, args.appointmentId, args.blockEnd, args.now, args.holdUntil),
+      ...claimItems(tx, patient, args.appointmentId, args.blockEnd, args.now, args.holdUntil),
       args.appointment(tx),
       ...args.rest(tx),
     ])
@@ -255,6 +216,11 @@ export async function bookAppointment(db: Db, input: BookInput): Promise<Appoint
   const nowIso = toUtcIso(input.now);
   const status = ctx.type.requiresPrescreening ? "pending" : "booked";
   const appointmentId = randomUUID();
+  // A type with pre-screening is held, not booked: a short hold first, which the workflow
+  // extends once it has started (so a crash before the start frees the time soon).
+  const hold = ctx.type.requiresPrescreening
+    ? holdFor(ctx.type.prescreening, input.start, input.now)
+    : undefined;
 
   const { value } = await tryDoctors(ranked, async (doctor) => {
     const appointment: Appointment = {
@@ -277,6 +243,8 @@ export async function bookAppointment(db: Db, input: BookInput): Promise<Appoint
       history: [
         { at: nowIso, action: "booked", by: input.actor.id, status, start: toUtcIso(input.start), doctorId: doctor.doctorId },
       ],
+      holdExpiresAt: hold ? toUtcIso(hold.until) : undefined,
+      prescreening: hold?.state,
       createdAt: nowIso,
       updatedAt: nowIso,
     };
@@ -284,6 +252,8 @@ export async function bookAppointment(db: Db, input: BookInput): Promise<Appoint
     const outcome = await claimTransaction(db, {
       appointmentId,
       blockEnd: block.end,
+      now: input.now,
+      holdUntil: hold?.until,
       take: claims,
       appointment: (tx) => tx.appointment.create(appointment).commit(),
       rest: (tx) => [
@@ -291,12 +261,40 @@ export async function bookAppointment(db: Db, input: BookInput): Promise<Appoint
           start: appointment.start,
           doctorId: doctor.doctorId,
           assignment: appointment.assignment,
+          holdExpiresAt: appointment.holdExpiresAt,
         }),
+        eventItem(tx, appointment, status === "pending" ? "AppointmentPending" : "AppointmentBooked", nowIso, {
+          patientId: appointment.patientId,
+          start: appointment.start,
+          typeId: appointment.typeId,
+          doctorId: appointment.doctorId,
+          version: appointment.version,
+        }),
+        ...(hold
+          ? [tx.hold.create({ regionId: appointment.regionId, holdExpiresAt: toUtcIso(hold.until), appointmentId, clinicId: appointment.clinicId }).commit()]
+          : []),
       ],
     });
     return { outcome, value: appointment };
-  }, (rest) => withoutClaims(db, rest, block.start, block.end));
+  }, (rest) => withoutClaims(db, rest, block.start, block.end, input.now));
   return value;
+}
+
+/** The first, short hold of a type with pre-screening and the deadlines it starts with. */
+function holdFor(prescreening: unknown, start: number, now: number) {
+  const parsed = prescreeningConfigSchema.safeParse(prescreening);
+  if (!parsed.success) {
+    throw new BusinessRuleError("PRESCREENING_NOT_CONFIGURED", "This visit type needs pre-screening but has no valid questionnaire yet; ask the clinic");
+  }
+  const config = parsed.data;
+  const { answerBy, decideBy } = deadlinesFor(config, start, now);
+  if (answerBy <= now) {
+    throw new BusinessRuleError("TOO_LATE_FOR_PRESCREENING", "This visit type needs pre-screening, which no longer fits before that start; pick a later slot", {
+      start: toUtcIso(start),
+    });
+  }
+  const state: PrescreeningState = { state: "awaiting-answers", answerBy: toUtcIso(answerBy), decideBy: toUtcIso(decideBy) };
+  return { until: now + INITIAL_HOLD_MS, state };
 }
 
 /** An appointment of this patient, or 404 — someone else's appointment does not exist for you. */
@@ -320,16 +318,6 @@ function assertChangeable(appointment: Appointment, now: number, verb: "cancel" 
   }
 }
 
-function claimsOf(a: Appointment): { doctor: ClaimKey[]; patient: ClaimKey[] } {
-  return planClaims({
-    doctorId: a.doctorId,
-    patientId: a.patientId,
-    blockStart: Date.parse(a.blockStart),
-    blockEnd: Date.parse(a.blockEnd),
-    start: Date.parse(a.start),
-    end: Date.parse(a.end),
-  });
-}
 
 export interface RescheduleInput {
   patientId: string;
@@ -346,6 +334,13 @@ export interface RescheduleInput {
 export async function rescheduleAppointment(db: Db, input: RescheduleInput): Promise<Appointment> {
   const current = await getOwnAppointment(db, input.patientId, input.appointmentId);
   assertChangeable(current, input.now, "reschedule");
+  if (current.status === "pending") {
+    // A hold's claims lapse and its workflow waits on this exact time: moving it would
+    // mean moving the workflow too. Cancel and book again instead.
+    throw new ConflictError("PRESCREENING_IN_PROGRESS", "This appointment is waiting for pre-screening; cancel it and book another time instead", {
+      status: current.status,
+    });
+  }
   if (Date.parse(current.start) === input.start) {
     throw new BusinessRuleError("UNCHANGED", "The appointment already starts at that time");
   }
@@ -383,6 +378,7 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
     const outcome = await claimTransaction(db, {
       appointmentId: current.appointmentId,
       blockEnd: block.end,
+      now: input.now,
       take: { doctor: doctorDiff.take, patient: patientDiff.take },
       appointment: (tx) =>
         tx.appointment
@@ -399,13 +395,20 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
           fromDoctorId: current.doctorId,
           toDoctorId: doctor.doctorId,
         }),
+        eventItem(tx, current, "AppointmentRescheduled", nowIso, {
+          patientId: current.patientId,
+          from: current.start,
+          start: changes.start,
+          doctorId: doctor.doctorId,
+          version: changes.version,
+        }),
       ],
     });
     return { outcome, value: { ...current, ...changes, history: [...current.history, entry] } as Appointment };
   }, async (rest) => {
     // The current doctor's own claims would read as taken; only other doctors are probed.
     const others = rest.filter((d) => d.doctorId !== current.doctorId);
-    const free = await withoutClaims(db, others, block.start, block.end);
+    const free = await withoutClaims(db, others, block.start, block.end, input.now);
     return rest.filter((d) => d.doctorId === current.doctorId || free.includes(d));
   });
   return value;
@@ -420,15 +423,27 @@ export interface CancelInput {
 }
 
 /** Cancels and releases every claim in the same transaction, on the version read. */
-export async function cancelAppointment(db: Db, input: CancelInput): Promise<Appointment> {
+export async function cancelAppointment(db: Db, input: CancelInput): Promise<{ appointment: Appointment; taskToken?: string }> {
   const current = await getOwnAppointment(db, input.patientId, input.appointmentId);
   assertChangeable(current, input.now, "cancel");
+  if (current.status === "pending") {
+    // A hold is released the way its workflow releases it (some claims may have lapsed).
+    const released = await releaseHold(db, {
+      appointmentId: current.appointmentId,
+      reason: input.reason ? `cancelled: ${input.reason}` : "cancelled",
+      actor: input.actor,
+      now: input.now,
+    });
+    if (!released) throw versionConflict();
+    return released;
+  }
   const nowIso = toUtcIso(input.now);
   const claims = claimsOf(current);
   const entry = { at: nowIso, action: "cancelled", by: input.actor.id, status: "cancelled", note: input.reason };
   const outcome = await claimTransaction(db, {
     appointmentId: current.appointmentId,
     blockEnd: Date.parse(current.blockEnd),
+    now: input.now,
     take: { doctor: [], patient: [] },
     appointment: (tx) =>
       tx.appointment
@@ -440,13 +455,16 @@ export async function cancelAppointment(db: Db, input: CancelInput): Promise<App
     rest: (tx) => [
       ...releaseItems(tx, [...claims.doctor, ...claims.patient], current.appointmentId),
       auditItem(tx, current, "appointment.cancelled", input.actor, nowIso, { reason: input.reason }),
+      eventItem(tx, current, "AppointmentCancelled", nowIso, { patientId: current.patientId, start: current.start, reason: input.reason ?? "cancelled", version: current.version + 1 }),
     ],
   });
   if (outcome === "version-moved") throw versionConflict();
   if (outcome === "conflict") {
     throw new ConflictError("REQUEST_CONFLICT", "The appointment is being changed by another request; try again");
   }
-  return { ...current, status: "cancelled", version: current.version + 1, updatedAt: nowIso, cancelReason: input.reason, history: [...current.history, entry] };
+  return {
+    appointment: { ...current, status: "cancelled", version: current.version + 1, updatedAt: nowIso, cancelReason: input.reason, history: [...current.history, entry] },
+  };
 }
 
 export interface SearchInput {
@@ -460,6 +478,7 @@ export interface SearchInput {
 
 export async function searchSlots(db: Db, input: SearchInput) {
   const ctx = await loadScheduleContext(db, {
+    now: input.now,
     regionId: input.regionId,
     typeId: input.typeId,
     clinicId: input.clinicId,

@@ -7,6 +7,13 @@ const DAY_MS = 24 * 3600_000;
 /** Statuses that hold the doctor's time. */
 export const ACTIVE_STATUSES: ReadonlySet<Appointment["status"]> = new Set(["pending", "booked", "arrived"]);
 
+/** Whether an appointment takes its doctor's time now: active, and not a hold that has lapsed
+ * (a lapsed hold is free for others even before the sweeper releases it). */
+export function holdsTime(a: Pick<Appointment, "status" | "holdExpiresAt">, now: number): boolean {
+  if (!ACTIVE_STATUSES.has(a.status)) return false;
+  return !(a.status === "pending" && a.holdExpiresAt !== undefined && Date.parse(a.holdExpiresAt) <= now);
+}
+
 export interface ScheduleContext {
   type: AppointmentType;
   clinic: Clinic;
@@ -33,7 +40,7 @@ export function scheduleOf(doctor: Doctor): DoctorSchedule {
 }
 
 /** What scheduling reads of an appointment (a projection keeps slot search light). */
-const busyAttributes = ["appointmentId", "doctorId", "status", "start", "blockStart", "blockEnd"] as const;
+const busyAttributes = ["appointmentId", "doctorId", "status", "start", "blockStart", "blockEnd", "holdExpiresAt"] as const;
 export type BusyAppointment = Pick<Appointment, (typeof busyAttributes)[number]>;
 
 export function busyBlocks(appointments: BusyAppointment[], except?: string): BusyBlock[] {
@@ -49,7 +56,7 @@ export function busyBlocks(appointments: BusyAppointment[], except?: string): Bu
  */
 export async function loadScheduleContext(
   db: Db,
-  args: { regionId: string; typeId: string; clinicId: string; windowStart: number; windowEnd: number },
+  args: { regionId: string; typeId: string; clinicId: string; windowStart: number; windowEnd: number; now: number },
 ): Promise<ScheduleContext> {
   const from = new Date(args.windowStart - 2 * DAY_MS).toISOString();
   const to = new Date(args.windowEnd + 2 * DAY_MS).toISOString();
@@ -77,6 +84,6 @@ export async function loadScheduleContext(
       (d) =>
         d.active && d.clinicIds.includes(args.clinicId) && (!requiredSkill || d.skills.includes(requiredSkill)),
     ),
-    appointments: appointments.data.filter((a) => ACTIVE_STATUSES.has(a.status)),
+    appointments: appointments.data.filter((a) => holdsTime(a, args.now)),
   };
 }

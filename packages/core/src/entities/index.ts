@@ -15,6 +15,11 @@ import { Entity, Service, type EntityItem } from "electrodb";
  *                                           created with attribute_not_exists, so two bookings can
  *                                           never hold the same unit: the double-booking guarantee
  * - auditEntry    bySubject (subject, at)   who changed what, written in the same transaction as the change
+ * - hold          byRegion (region, expiry) the pending appointments holding time, by hold expiry
+ *                                           (the sweeper reads the expired ones)
+ * - screening     byClinic (clinic, state, queued) the nurses' pre-screening queue
+ * - domainEvent   byAppointment (appointment, at) events written in the same transaction as the change
+ *                                           that caused them (an outbox; the events issue publishes them)
  */
 const service = "carebook";
 
@@ -81,6 +86,10 @@ export const appointmentTypeSchema = {
     minimumNoticeMinutes: { type: "number", required: true, default: 0 },
     bookingHorizonDays: { type: "number", required: true, default: 365 },
     requiresPrescreening: { type: "boolean", required: true, default: false },
+    /** PrescreeningConfig (prescreening/config.ts): questionnaire and time limits, validated with zod. */
+    prescreening: { type: "any" },
+    /** Minutes before the start at which reminders go out; the region's list when absent. */
+    reminderOffsetsMinutes: { type: "list", items: { type: "number" } },
     requiredSkill: { type: "string" },
     active: { type: "boolean", required: true, default: true },
   },
@@ -195,6 +204,13 @@ export const appointmentSchema = {
       },
     },
     cancelReason: { type: "string" },
+    /** While `pending`: when the hold lapses (UTC ISO). An expired hold no longer blocks anyone. */
+    holdExpiresAt: { type: "string" },
+    /** PrescreeningState (prescreening/state.ts) of a type that requires pre-screening. */
+    prescreening: { type: "any" },
+    /** The waiting workflow's task token and what it waits for. Never leaves the server. */
+    taskToken: { type: "string" },
+    taskTokenStage: { type: ["answers", "decision"] as const },
     createdAt: { type: "string", required: true },
     updatedAt: { type: "string", required: true },
   },
@@ -228,6 +244,9 @@ export const claimSchema = {
     appointmentId: { type: "string", required: true },
     /** TTL (epoch seconds): a claim is only meaningful until its unit has passed. */
     expiresAt: { type: "number", required: true },
+    /** Claims of a hold (a pending appointment): epoch ms after which another booking may take
+     * the unit over. Absent on a confirmed booking's claims. */
+    holdUntil: { type: "number" },
   },
   indexes: {
     byId: { pk: { field: "pk", composite: ["resource", "unit"] }, sk: { field: "sk", composite: [] } },
@@ -255,6 +274,74 @@ export const auditEntrySchema = {
   },
 } as const;
 
+export const holdSchema = {
+  model: { entity: "hold", version: "1", service },
+  attributes: {
+    regionId: { type: "string", required: true },
+    /** UTC ISO: sorts as it reads, so the sweeper asks for "expiry < now". */
+    holdExpiresAt: { type: "string", required: true },
+    appointmentId: { type: "string", required: true },
+    clinicId: { type: "string", required: true },
+  },
+  indexes: {
+    byRegion: {
+      pk: { field: "pk", composite: ["regionId"] },
+      sk: { field: "sk", composite: ["holdExpiresAt", "appointmentId"] },
+    },
+  },
+} as const;
+
+export const screeningStates = ["pending"] as const;
+
+export const screeningSchema = {
+  model: { entity: "screening", version: "1", service },
+  attributes: {
+    clinicId: { type: "string", required: true },
+    /** "pending": answered, waiting for a nurse's decision. */
+    state: { type: screeningStates, required: true },
+    /** When the answers came in (UTC ISO): the queue is served oldest first. */
+    queuedAt: { type: "string", required: true },
+    appointmentId: { type: "string", required: true },
+    regionId: { type: "string", required: true },
+    typeId: { type: "string", required: true },
+    start: { type: "string", required: true },
+    patientId: { type: "string", required: true },
+    patientName: { type: "string", required: true },
+    slaDueAt: { type: "string", required: true },
+    decideBy: { type: "string", required: true },
+    escalatedAt: { type: "string" },
+    calledPatientAt: { type: "string" },
+  },
+  indexes: {
+    byClinic: {
+      pk: { field: "pk", composite: ["clinicId"] },
+      sk: { field: "sk", composite: ["state", "queuedAt", "appointmentId"] },
+    },
+  },
+} as const;
+
+export const domainEventSchema = {
+  model: { entity: "domainEvent", version: "1", service },
+  attributes: {
+    /** Deterministic where a retry could write it twice (e.g. a reminder), else random. */
+    eventId: { type: "string", required: true },
+    type: { type: "string", required: true },
+    /** Version of the event's detail schema. */
+    schemaVersion: { type: "number", required: true },
+    appointmentId: { type: "string", required: true },
+    clinicId: { type: "string", required: true },
+    regionId: { type: "string", required: true },
+    occurredAt: { type: "string", required: true },
+    detail: { type: "any", required: true },
+  },
+  indexes: {
+    byAppointment: {
+      pk: { field: "pk", composite: ["appointmentId"] },
+      sk: { field: "sk", composite: ["occurredAt", "eventId"] },
+    },
+  },
+} as const;
+
 export function createDb(client: DynamoDBDocumentClient, table: string) {
   const config = { client, table };
   const entities = {
@@ -266,6 +353,9 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
     appointment: new Entity(appointmentSchema, config),
     claim: new Entity(claimSchema, config),
     auditEntry: new Entity(auditEntrySchema, config),
+    hold: new Entity(holdSchema, config),
+    screening: new Entity(screeningSchema, config),
+    domainEvent: new Entity(domainEventSchema, config),
   };
   const carebook = new Service(entities, config);
   return { ...entities, service: carebook, client, table };
@@ -280,3 +370,6 @@ export type Patient = EntityItem<Db["patient"]>;
 export type Appointment = EntityItem<Db["appointment"]>;
 export type Claim = EntityItem<Db["claim"]>;
 export type AuditEntry = EntityItem<Db["auditEntry"]>;
+export type Hold = EntityItem<Db["hold"]>;
+export type Screening = EntityItem<Db["screening"]>;
+export type DomainEvent = EntityItem<Db["domainEvent"]>;

@@ -1,0 +1,53 @@
+/**
+ * The pre-screening workflow's Lambda (functions/workflows/prescreening.asl.json): one function,
+ * one small step per `action`.
+ */
+import { z } from "zod";
+import {
+  beginPrescreening,
+  confirmHold,
+  escalatePrescreening,
+  planDecision,
+  releaseHold,
+  storeTaskToken,
+} from "@carebook/core/appointment/hold";
+import { WORKFLOW_ACTOR } from "@carebook/core/appointment/tx";
+import { dynamo } from "../lib/env";
+import { workflowHandler } from "../lib/workflow-handler";
+import { startReminders } from "../lib/workflows";
+
+const appointmentId = z.string().min(1);
+
+const stepSchema = z.discriminatedUnion("action", [
+  z.object({ action: z.literal("begin"), appointmentId }),
+  z.object({ action: z.literal("await"), stage: z.enum(["answers", "decision"]), appointmentId, taskToken: z.string().min(1) }),
+  z.object({ action: z.literal("plan-decision"), appointmentId }),
+  z.object({ action: z.literal("escalate"), appointmentId }),
+  z.object({ action: z.literal("confirm"), appointmentId }),
+  z.object({ action: z.literal("start-reminders"), appointmentId, version: z.number().int().min(1) }),
+  z.object({ action: z.literal("release"), appointmentId, reason: z.string().min(1) }),
+]);
+
+export const handler = workflowHandler(stepSchema, async (step) => {
+  const { db } = dynamo();
+  const now = Date.now();
+  switch (step.action) {
+    case "begin":
+      return beginPrescreening(db, { appointmentId: step.appointmentId, now });
+    case "await":
+      return storeTaskToken(db, step);
+    case "plan-decision":
+      return planDecision(db, { appointmentId: step.appointmentId, now });
+    case "escalate":
+      return escalatePrescreening(db, { appointmentId: step.appointmentId, now });
+    case "confirm":
+      return confirmHold(db, { appointmentId: step.appointmentId, now });
+    case "start-reminders":
+      await startReminders(step.appointmentId, step.version);
+      return { started: true };
+    case "release": {
+      const released = await releaseHold(db, { appointmentId: step.appointmentId, reason: step.reason, actor: WORKFLOW_ACTOR, now });
+      return { released: released !== undefined };
+    }
+  }
+});

@@ -1,0 +1,483 @@
+/**
+ * Holds and pre-screening: what the pre-screening workflow (functions/workflows/prescreening.ts)
+ * and the pre-screening routes do to a held appointment. Every transition is one transaction
+ * conditioned on the appointment's version, with its audit entry and domain event inside it.
+ *
+ * A hold is an appointment in status `pending` whose claims carry `holdUntil`: until then no
+ * one else can take the time; after it, slot search shows the time free and a booking may
+ * take the claims over (see tx.ts `claimItems`). Releasing a hold therefore deletes only the
+ * claims that are still its own.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Appointment, Db } from "../entities";
+import { ConflictError, NotFoundError, ValidationError } from "../errors";
+import { HOLD_GRACE_MS, parsePrescreeningConfig, slaDueFrom } from "../prescreening/config";
+import { answersSchema } from "../prescreening/questionnaire";
+import { prescreeningStateSchema, type Decision, type PrescreeningState } from "../prescreening/state";
+import { toUtcIso } from "../schedule/slots";
+import type { ClaimKey } from "./claims";
+import { auditItem, claimsOf, eventItem, releaseItems, WORKFLOW_ACTOR, type Actor, type Tx, type TxOp } from "./tx";
+
+/** Nothing left for the workflow to do: the appointment is no longer held (cancelled,
+ * swept, or already past this step). Its name is what the state machine's Catch matches. */
+export class HoldGoneError extends Error {
+  override name = "Carebook.HoldGone";
+}
+
+/** The hold cannot become a booking: it lapsed (and its time may have been taken). */
+export class HoldLostError extends Error {
+  override name = "Carebook.HoldLost";
+}
+
+/** A write lost a race it should retry (the workflow's Retry matches this name). */
+export class TransientError extends Error {
+  override name = "Carebook.Transient";
+}
+
+const MAX_ATTEMPTS = 5;
+
+async function read(db: Db, appointmentId: string): Promise<Appointment | undefined> {
+  const { data } = await db.appointment.get({ appointmentId }).go({ consistent: true });
+  return data ?? undefined;
+}
+
+function stateOf(a: Appointment): PrescreeningState | undefined {
+  return a.prescreening === undefined ? undefined : prescreeningStateSchema.parse(a.prescreening);
+}
+
+const lapsed = (a: Appointment, now: number) => a.holdExpiresAt !== undefined && Date.parse(a.holdExpiresAt) <= now;
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** The held appointment a workflow step works on, or HoldGone. */
+async function heldFor(db: Db, appointmentId: string, expected: PrescreeningState["state"][]) {
+  const a = await read(db, appointmentId);
+  const state = a && stateOf(a);
+  if (!a || a.status !== "pending" || !state || !expected.includes(state.state)) {
+    throw new HoldGoneError(`appointment ${appointmentId} is not held awaiting ${expected.join("/")}`);
+  }
+  return { a, state };
+}
+
+/** What one attempt decided: its result, and the transaction that makes it true (none when
+ * there is nothing to write). */
+interface Step<T> {
+  result: T;
+  ops?: (tx: Tx) => TxOp[];
+}
+
+/** Runs an optimistic read-decide-write, re-reading after a lost race (the conditions in
+ * `ops` are the guarantee; the retry only saves the caller a round trip). */
+async function retrying<T>(db: Db, attempt: () => Promise<Step<T>>): Promise<T> {
+  for (let i = 0; i < MAX_ATTEMPTS; i++) {
+    const step = await attempt();
+    if (!step.ops) return step.result;
+    const outcome = await db.service.transaction.write(step.ops).go();
+    if (!outcome.canceled) return step.result;
+    await sleep(20 * 2 ** i + Math.random() * 20);
+  }
+  throw new TransientError("the appointment kept changing; try again");
+}
+
+/** The appointment patch every transition starts with: on the version read, version + 1. */
+function patchAppointment(tx: Tx, a: Appointment, set: Partial<Appointment>, nowIso: string, remove: Array<keyof Appointment> = []) {
+  const patch = tx.appointment
+    .patch({ appointmentId: a.appointmentId })
+    .set({ ...set, version: a.version + 1, updatedAt: nowIso });
+  const removed = remove.length > 0 ? patch.remove(remove as never) : patch;
+  return removed.where((attr, op) => op.eq(attr.version, a.version)).commit();
+}
+
+function holdKey(a: Appointment) {
+  return { regionId: a.regionId, holdExpiresAt: a.holdExpiresAt!, appointmentId: a.appointmentId };
+}
+
+function screeningKey(a: Appointment, state: PrescreeningState) {
+  return { clinicId: a.clinicId, state: "pending" as const, queuedAt: state.submittedAt!, appointmentId: a.appointmentId };
+}
+
+function allClaims(a: Appointment): ClaimKey[] {
+  const { doctor, patient } = claimsOf(a);
+  return [...doctor, ...patient];
+}
+
+/**
+ * Workflow step `begin`: the hold outlives the short booking hold and lasts until the nurse's
+ * deadline (plus grace); answers how long the patient has to answer.
+ */
+export async function beginPrescreening(db: Db, input: { appointmentId: string; now: number }) {
+  return retrying(db, async () => {
+    const { a, state } = await heldFor(db, input.appointmentId, ["awaiting-answers"]);
+    if (lapsed(a, input.now)) throw new HoldGoneError("the hold lapsed before the workflow began");
+    const result = { waitSeconds: seconds(Date.parse(state.answerBy) - input.now), answerBy: state.answerBy };
+    const until = Date.parse(state.decideBy) + HOLD_GRACE_MS;
+    const untilIso = toUtcIso(until);
+    if (a.holdExpiresAt === untilIso) return { result }; // a retried step: done already
+    const nowIso = toUtcIso(input.now);
+    return {
+      result,
+      ops: (tx: Tx) => [
+        patchAppointment(tx, a, { holdExpiresAt: untilIso }, nowIso),
+        ...allClaims(a).map((c) =>
+          tx.claim.patch(c).set({ holdUntil: until }).where((attr, op) => op.eq(attr.appointmentId, a.appointmentId)).commit(),
+        ),
+        tx.hold.delete(holdKey(a)).commit(),
+        tx.hold.create({ ...holdKey(a), holdExpiresAt: untilIso, clinicId: a.clinicId }).commit(),
+        auditItem(tx, a, "prescreening.started", WORKFLOW_ACTOR, nowIso, { answerBy: state.answerBy, holdExpiresAt: untilIso }),
+        eventItem(tx, a, "PreScreeningRequested", nowIso, { patientId: a.patientId, answerBy: state.answerBy, start: a.start }),
+      ],
+    };
+  });
+}
+
+/** Workflow step `await`: keeps the waiting task's token with the appointment (never shown). */
+export async function storeTaskToken(db: Db, input: { appointmentId: string; stage: "answers" | "decision"; taskToken: string }) {
+  return retrying(db, async () => {
+    const { a } = await heldFor(db, input.appointmentId, [input.stage === "answers" ? "awaiting-answers" : "awaiting-decision"]);
+    return {
+      result: { stored: true },
+      // No version bump: the token is plumbing, not a change anyone else acts on.
+      ops: (tx: Tx) => [
+        tx.appointment
+          .patch({ appointmentId: a.appointmentId })
+          .set({ taskToken: input.taskToken, taskTokenStage: input.stage })
+          .where((attr, op) => op.eq(attr.version, a.version))
+          .commit(),
+      ],
+    };
+  });
+}
+
+/** Workflow step `plan-decision`: wait for the nurse until the SLA, or once it is missed (and
+ * escalated) until the final deadline. */
+export async function planDecision(db: Db, input: { appointmentId: string; now: number }) {
+  const { state } = await heldFor(db, input.appointmentId, ["awaiting-decision"]);
+  const sla = Date.parse(state.slaDueAt!);
+  if (input.now < sla) return { phase: "sla" as const, waitSeconds: seconds(sla - input.now), until: state.slaDueAt };
+  return { phase: "final" as const, waitSeconds: seconds(Date.parse(state.decideBy) - input.now), until: state.decideBy };
+}
+
+/** Workflow step `escalate`: the nurse SLA passed without a decision. */
+export async function escalatePrescreening(db: Db, input: { appointmentId: string; now: number }) {
+  return retrying(db, async () => {
+    const { a, state } = await heldFor(db, input.appointmentId, ["awaiting-decision"]);
+    const nowIso = toUtcIso(input.now);
+    const next: PrescreeningState = { ...state, escalatedAt: nowIso };
+    return {
+      result: { escalatedAt: nowIso },
+      ops: (tx: Tx) => [
+        patchAppointment(tx, a, { prescreening: next }, nowIso),
+        tx.screening.patch(screeningKey(a, state)).set({ escalatedAt: nowIso }).commit(),
+        auditItem(tx, a, "prescreening.escalated", WORKFLOW_ACTOR, nowIso, { slaDueAt: state.slaDueAt, decideBy: state.decideBy }),
+        eventItem(tx, a, "PreScreeningEscalated", nowIso, {
+          audience: ["nurse", "admin"],
+          slaDueAt: state.slaDueAt,
+          decideBy: state.decideBy,
+          start: a.start,
+        }),
+      ],
+    };
+  });
+}
+
+/** Workflow step `confirm`: the approved hold becomes a booking — status booked, claims
+ * permanent (no `holdUntil`), hold item gone — or HoldLost if it lapsed meanwhile. */
+export async function confirmHold(db: Db, input: { appointmentId: string; now: number }) {
+  return retrying(db, async () => {
+    const a = await read(db, input.appointmentId);
+    const state = a && stateOf(a);
+    if (a && a.status === "booked" && state?.state === "approved") return { result: { version: a.version } }; // retried step
+    if (!a || a.status !== "pending" || state?.state !== "approved") {
+      throw new HoldGoneError(`appointment ${input.appointmentId} is not an approved hold`);
+    }
+    if (lapsed(a, input.now)) throw new HoldLostError("the hold lapsed before it was confirmed");
+    // Each claim must still be ours; if the hold had lapsed and someone took a unit, fail.
+    const claims = allClaims(a);
+    const { data } = await db.claim.get(claims).go({ consistent: true });
+    if (data.length !== claims.length || data.some((c) => c.appointmentId !== a.appointmentId)) {
+      throw new HoldLostError("the held time is no longer this appointment's");
+    }
+    const nowIso = toUtcIso(input.now);
+    return {
+      result: { version: a.version + 1 },
+      ops: (tx: Tx) => [
+        ...claims.map((c) =>
+          tx.claim.patch(c).remove(["holdUntil"]).where((attr, op) => op.eq(attr.appointmentId, a.appointmentId)).commit(),
+        ),
+        patchAppointment(
+          tx,
+          a,
+          { status: "booked" },
+          nowIso,
+          ["holdExpiresAt", "taskToken", "taskTokenStage"],
+        ),
+        tx.hold.delete(holdKey(a)).commit(),
+        auditItem(tx, a, "appointment.booked", WORKFLOW_ACTOR, nowIso, { after: "prescreening", decidedBy: state.decidedBy }),
+        eventItem(tx, a, "AppointmentBooked", nowIso, {
+          patientId: a.patientId,
+          start: a.start,
+          typeId: a.typeId,
+          doctorId: a.doctorId,
+          version: a.version + 1,
+        }),
+      ],
+    };
+  });
+}
+
+/**
+ * Releases a hold: status cancelled with the reason, its own claims deleted (a lapsed hold's
+ * units may already belong to someone else), hold and queue items gone, audit and event —
+ * one transaction. Undefined when the appointment is no longer held (nothing to do).
+ * `onlyIfLapsed` is the sweeper's guard: it never releases a hold that was just extended.
+ */
+export async function releaseHold(
+  db: Db,
+  input: { appointmentId: string; reason: string; actor: Actor; now: number; onlyIfLapsed?: boolean },
+): Promise<{ appointment: Appointment; taskToken?: string } | undefined> {
+  return retrying(db, async () => {
+    const a = await read(db, input.appointmentId);
+    if (!a || a.status !== "pending") return { result: undefined };
+    if (input.onlyIfLapsed && !lapsed(a, input.now)) return { result: undefined };
+    const state = stateOf(a);
+    const claims = allClaims(a);
+    const { data } = await db.claim.get(claims).go({ consistent: true });
+    const ours = data.filter((c) => c.appointmentId === a.appointmentId).map((c) => ({ resource: c.resource, unit: c.unit }));
+    const nowIso = toUtcIso(input.now);
+    const next = state && { ...state, state: "released" as const, releasedReason: input.reason };
+    const entry = { at: nowIso, action: "cancelled", by: input.actor.id, status: "cancelled", note: input.reason };
+    const appointment: Appointment = {
+      ...a,
+      status: "cancelled",
+      cancelReason: input.reason,
+      prescreening: next,
+      version: a.version + 1,
+      updatedAt: nowIso,
+      history: [...a.history, entry],
+      holdExpiresAt: undefined,
+      taskToken: undefined,
+      taskTokenStage: undefined,
+    };
+    return {
+      result: { appointment, taskToken: a.taskToken },
+      ops: (tx: Tx) => [
+        tx.appointment
+          .patch({ appointmentId: a.appointmentId })
+          .set({ status: "cancelled", cancelReason: input.reason, version: a.version + 1, updatedAt: nowIso, ...(next ? { prescreening: next } : {}) })
+          .append({ history: [entry] })
+          .remove(["holdExpiresAt", "taskToken", "taskTokenStage"])
+          .where((attr, op) => op.eq(attr.version, a.version))
+          .commit(),
+        ...releaseItems(tx, ours, a.appointmentId),
+        ...(a.holdExpiresAt ? [tx.hold.delete(holdKey(a)).commit()] : []),
+        ...(state?.state === "awaiting-decision" && state.submittedAt ? [tx.screening.delete(screeningKey(a, state)).commit()] : []),
+        auditItem(tx, a, "appointment.cancelled", input.actor, nowIso, { reason: input.reason, hold: true }),
+        eventItem(tx, a, "AppointmentCancelled", nowIso, {
+          patientId: a.patientId,
+          start: a.start,
+          reason: input.reason,
+          version: a.version + 1,
+        }),
+      ],
+    };
+  });
+}
+
+/** Releases every hold of the region that lapsed before `now` (the scheduled sweeper). */
+export async function sweepExpiredHolds(db: Db, input: { regionId: string; now: number }) {
+  const { data } = await db.hold.query
+    .byRegion({ regionId: input.regionId })
+    .lt({ holdExpiresAt: toUtcIso(input.now) })
+    .go({ pages: "all" });
+  let released = 0;
+  for (const hold of data) {
+    const result = await releaseHold(db, {
+      appointmentId: hold.appointmentId,
+      reason: "hold-expired",
+      actor: { id: "system:sweeper", role: "system" },
+      now: input.now,
+      onlyIfLapsed: true,
+    });
+    if (result) released++;
+    else {
+      // The appointment moved on (booked, cancelled, or extended): drop a stale hold item only
+      // if it is no longer the appointment's current hold.
+      const a = await read(db, hold.appointmentId);
+      if (!a || a.status !== "pending" || a.holdExpiresAt !== hold.holdExpiresAt) {
+        await db.hold.delete({ regionId: hold.regionId, holdExpiresAt: hold.holdExpiresAt, appointmentId: hold.appointmentId }).go();
+      }
+    }
+  }
+  return { examined: data.length, released };
+}
+
+// ---- The routes' side: the patient answers, a nurse decides ----
+
+/** The workflow stores its task token a moment after the previous step; a request that
+ * arrives in that moment waits for it (briefly) instead of failing. */
+const TOKEN_WAIT_MS = 3000;
+
+async function waitForToken(db: Db, appointmentId: string, stage: "answers" | "decision", first: Appointment) {
+  let a: Appointment | undefined = first;
+  const deadline = Date.now() + TOKEN_WAIT_MS;
+  while (a && a.status === "pending" && !(a.taskToken && a.taskTokenStage === stage)) {
+    if (Date.now() >= deadline) {
+      throw new ConflictError("PRESCREENING_STARTING", "Pre-screening is still being set up; try again in a moment");
+    }
+    await sleep(100);
+    a = await read(db, appointmentId);
+  }
+  return a;
+}
+
+function assertOpen(a: Appointment, state: PrescreeningState | undefined, expected: PrescreeningState["state"], now: number) {
+  if (a.status !== "pending" || !state) {
+    throw new ConflictError("NOT_PENDING", `A ${a.status} appointment has no open pre-screening`, { status: a.status });
+  }
+  if (state.state !== expected) {
+    throw new ConflictError("PRESCREENING_STATE", `Pre-screening is ${state.state}, not ${expected}`, { state: state.state });
+  }
+  if (lapsed(a, now) || (expected === "awaiting-answers" && Date.parse(state.answerBy) <= now)) {
+    throw new ConflictError("PRESCREENING_CLOSED", "The time for this step has passed; the hold is being released");
+  }
+}
+
+export async function prescreeningConfigFor(db: Db, typeId: string) {
+  const { data: type } = await db.appointmentType.get({ typeId }).go();
+  if (!type?.prescreening) throw new NotFoundError("Questionnaire", { typeId });
+  return parsePrescreeningConfig(type.prescreening);
+}
+
+/** The patient's answers: validated against the type's questionnaire, stored, queued for the
+ * nurses — then the caller resumes the workflow with the returned token. */
+export async function submitAnswers(db: Db, input: { patientId: string; appointmentId: string; answers: unknown; actor: Actor; now: number }) {
+  let a = await read(db, input.appointmentId);
+  if (!a || a.patientId !== input.patientId) throw new NotFoundError("Appointment", { appointmentId: input.appointmentId });
+  assertOpen(a, stateOf(a), "awaiting-answers", input.now);
+  const config = await prescreeningConfigFor(db, a.typeId);
+  const parsed = answersSchema(config.questionnaire).safeParse(input.answers);
+  if (!parsed.success) {
+    throw new ValidationError("The answers do not fit the questionnaire", parsed.error.issues.map((i) => ({ path: ["answers", ...i.path.map(String)].join("."), message: i.message })));
+  }
+  a = await waitForToken(db, input.appointmentId, "answers", a);
+  const { data: patient } = await db.patient.get({ patientId: input.patientId }).go();
+  for (let i = 0; i < MAX_ATTEMPTS && a; i++) {
+    const state = stateOf(a);
+    assertOpen(a, state, "awaiting-answers", input.now);
+    const nowIso = toUtcIso(input.now);
+    const next: PrescreeningState = {
+      ...state!,
+      state: "awaiting-decision",
+      answers: parsed.data as Record<string, unknown>,
+      submittedAt: nowIso,
+      slaDueAt: toUtcIso(slaDueFrom(config, input.now, Date.parse(state!.decideBy))),
+    };
+    const current = a;
+    const result = await db.service.transaction
+      .write((tx) => [
+        patchAppointment(tx, current, { prescreening: next }, nowIso, ["taskToken", "taskTokenStage"]),
+        tx.screening
+          .create({
+            ...screeningKey(current, next),
+            regionId: current.regionId,
+            typeId: current.typeId,
+            start: current.start,
+            patientId: current.patientId,
+            patientName: patient?.name ?? "(unknown)",
+            slaDueAt: next.slaDueAt!,
+            decideBy: next.decideBy,
+          })
+          .commit(),
+        // The audit records that answers came in, not what they say (medical content).
+        auditItem(tx, current, "prescreening.answered", input.actor, nowIso, { questions: Object.keys(next.answers ?? {}).length }),
+      ])
+      .go();
+    if (!result.canceled) {
+      return { appointment: { ...current, prescreening: next, version: current.version + 1, updatedAt: nowIso }, taskToken: current.taskToken! };
+    }
+    a = await read(db, input.appointmentId);
+    if (!a) break;
+  }
+  throw new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
+}
+
+/** A nurse's decision: stored (approve/reject close the queue entry; call-patient restarts
+ * the SLA once) — then the caller resumes the workflow with the returned token. */
+export async function decidePrescreening(
+  db: Db,
+  input: { appointmentId: string; decision: Decision; note?: string; actor: Actor; now: number },
+) {
+  let a = await read(db, input.appointmentId);
+  if (!a || !a.prescreening) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
+  assertOpen(a, stateOf(a), "awaiting-decision", input.now);
+  if (input.decision === "call-patient" && stateOf(a)!.calledPatientAt) {
+    throw new ConflictError("CALL_PATIENT_USED", "The wait was already extended once to call the patient; approve or reject now");
+  }
+  const config = input.decision === "call-patient" ? await prescreeningConfigFor(db, a.typeId) : undefined;
+  a = await waitForToken(db, input.appointmentId, "decision", a);
+  for (let i = 0; i < MAX_ATTEMPTS && a; i++) {
+    const state = stateOf(a)!;
+    assertOpen(a, state, "awaiting-decision", input.now);
+    const nowIso = toUtcIso(input.now);
+    const current = a;
+    const called = input.decision === "call-patient";
+    if (called && state.calledPatientAt) {
+      throw new ConflictError("CALL_PATIENT_USED", "The wait was already extended once to call the patient; approve or reject now");
+    }
+    const next: PrescreeningState = called
+      ? { ...state, calledPatientAt: nowIso, callNote: input.note, slaDueAt: toUtcIso(slaDueFrom(config!, input.now, Date.parse(state.decideBy))) }
+      : {
+          ...state,
+          state: input.decision === "approve" ? "approved" : "rejected",
+          decision: input.decision,
+          decidedBy: input.actor.id,
+          decidedAt: nowIso,
+          note: input.note,
+        };
+    const result = await db.service.transaction
+      .write((tx) => [
+        patchAppointment(tx, current, { prescreening: next }, nowIso, ["taskToken", "taskTokenStage"]),
+        called
+          ? tx.screening.patch(screeningKey(current, state)).set({ calledPatientAt: nowIso, slaDueAt: next.slaDueAt! }).commit()
+          : tx.screening.delete(screeningKey(current, state)).commit(),
+        auditItem(tx, current, "prescreening.decided", input.actor, nowIso, { decision: input.decision }),
+        eventItem(tx, current, "PreScreeningDecided", nowIso, { patientId: current.patientId, decision: input.decision, start: current.start }),
+      ])
+      .go();
+    if (!result.canceled) {
+      return { appointment: { ...current, prescreening: next, version: current.version + 1, updatedAt: nowIso }, taskToken: current.taskToken! };
+    }
+    a = await read(db, input.appointmentId);
+  }
+  throw new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
+}
+
+/** The patient's view of an appointment's pre-screening: the questionnaire and where it stands. */
+export async function getPrescreening(db: Db, input: { patientId: string; appointmentId: string }) {
+  const a = await read(db, input.appointmentId);
+  if (!a || a.patientId !== input.patientId) throw new NotFoundError("Appointment", { appointmentId: input.appointmentId });
+  const state = stateOf(a);
+  if (!state) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
+  const config = await prescreeningConfigFor(db, a.typeId);
+  return { appointment: a, state, questionnaire: config.questionnaire };
+}
+
+/** The nurses' queue of a clinic: answered, waiting for a decision, oldest first. */
+export async function prescreeningQueue(db: Db, input: { clinicId: string; limit: number; cursor?: string }) {
+  return db.screening.query
+    .byClinic({ clinicId: input.clinicId, state: "pending" })
+    .go({ limit: input.limit, cursor: input.cursor ?? null, order: "asc" });
+}
+
+/** A nurse's or admin's look at one pre-screening, answers included — audited, as every read
+ * of a patient's data by staff is. */
+export async function getPrescreeningForStaff(db: Db, input: { appointmentId: string; actor: Actor; now: number }) {
+  const a = await read(db, input.appointmentId);
+  const state = a && stateOf(a);
+  if (!a || !state) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
+  const config = await prescreeningConfigFor(db, a.typeId);
+  await db.service.transaction
+    .write((tx) => [auditItem(tx, a, "prescreening.viewed", input.actor, toUtcIso(input.now), { state: state.state })])
+    .go();
+  return { appointment: a, state, questionnaire: config.questionnaire };
+}
