@@ -294,7 +294,8 @@ function holdFor(prescreening: unknown, start: number, now: number) {
     });
   }
   const state: PrescreeningState = { state: "awaiting-answers", answerBy: toUtcIso(answerBy), decideBy: toUtcIso(decideBy) };
-  return { until: now + INITIAL_HOLD_MS, state };
+  // Whole seconds: the appointment's ISO expiry and the claims' epoch-ms expiry are the same instant.
+  return { until: Math.ceil((now + INITIAL_HOLD_MS) / 1000) * 1000, state };
 }
 
 /** An appointment of this patient, or 404 — someone else's appointment does not exist for you. */
