@@ -257,13 +257,13 @@ export async function bookAppointment(db: Db, input: BookInput): Promise<Appoint
       take: claims,
       appointment: (tx) => tx.appointment.create(appointment).commit(),
       rest: (tx) => [
-        auditItem(tx, appointment, `appointment.${status}`, input.actor, nowIso, {
+        auditItem(tx, appointment, `appointment.${status}`, input.actor, input.now, {
           start: appointment.start,
           doctorId: doctor.doctorId,
           assignment: appointment.assignment,
           holdExpiresAt: appointment.holdExpiresAt,
         }),
-        eventItem(tx, appointment, status === "pending" ? "AppointmentPending" : "AppointmentBooked", nowIso, {
+        eventItem(tx, appointment, status === "pending" ? "AppointmentPending" : "AppointmentBooked", input.now, {
           patientId: appointment.patientId,
           start: appointment.start,
           typeId: appointment.typeId,
@@ -390,13 +390,13 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
           .commit(),
       rest: (tx) => [
         ...releaseItems(tx, [...doctorDiff.release, ...patientDiff.release], current.appointmentId),
-        auditItem(tx, current, "appointment.rescheduled", input.actor, nowIso, {
+        auditItem(tx, current, "appointment.rescheduled", input.actor, input.now, {
           from: current.start,
           to: changes.start,
           fromDoctorId: current.doctorId,
           toDoctorId: doctor.doctorId,
         }),
-        eventItem(tx, current, "AppointmentRescheduled", nowIso, {
+        eventItem(tx, current, "AppointmentRescheduled", input.now, {
           patientId: current.patientId,
           from: current.start,
           start: changes.start,
@@ -455,8 +455,8 @@ export async function cancelAppointment(db: Db, input: CancelInput): Promise<{ a
         .commit(),
     rest: (tx) => [
       ...releaseItems(tx, [...claims.doctor, ...claims.patient], current.appointmentId),
-      auditItem(tx, current, "appointment.cancelled", input.actor, nowIso, { reason: input.reason }),
-      eventItem(tx, current, "AppointmentCancelled", nowIso, { patientId: current.patientId, start: current.start, reason: input.reason ?? "cancelled", version: current.version + 1 }),
+      auditItem(tx, current, "appointment.cancelled", input.actor, input.now, { reason: input.reason }),
+      eventItem(tx, current, "AppointmentCancelled", input.now, { patientId: current.patientId, start: current.start, reason: input.reason ?? "cancelled", version: current.version + 1 }),
     ],
   });
   if (outcome === "version-moved") throw versionConflict();

@@ -123,8 +123,8 @@ export async function beginPrescreening(db: Db, input: { appointmentId: string; 
         ),
         tx.hold.delete(holdKey(a)).commit(),
         tx.hold.create({ ...holdKey(a), holdExpiresAt: untilIso, clinicId: a.clinicId }).commit(),
-        auditItem(tx, a, "prescreening.started", WORKFLOW_ACTOR, nowIso, { answerBy: state.answerBy, holdExpiresAt: untilIso }),
-        eventItem(tx, a, "PreScreeningRequested", nowIso, { patientId: a.patientId, answerBy: state.answerBy, start: a.start }),
+        auditItem(tx, a, "prescreening.started", WORKFLOW_ACTOR, input.now, { answerBy: state.answerBy, holdExpiresAt: untilIso }),
+        eventItem(tx, a, "PreScreeningRequested", input.now, { patientId: a.patientId, answerBy: state.answerBy, start: a.start }),
       ],
     };
   });
@@ -168,8 +168,8 @@ export async function escalatePrescreening(db: Db, input: { appointmentId: strin
       ops: (tx: Tx) => [
         patchAppointment(tx, a, { prescreening: next }, nowIso),
         tx.screening.patch(screeningKey(a, state)).set({ escalatedAt: nowIso }).commit(),
-        auditItem(tx, a, "prescreening.escalated", WORKFLOW_ACTOR, nowIso, { slaDueAt: state.slaDueAt, decideBy: state.decideBy }),
-        eventItem(tx, a, "PreScreeningEscalated", nowIso, {
+        auditItem(tx, a, "prescreening.escalated", WORKFLOW_ACTOR, input.now, { slaDueAt: state.slaDueAt, decideBy: state.decideBy }),
+        eventItem(tx, a, "PreScreeningEscalated", input.now, {
           audience: ["nurse", "admin"],
           slaDueAt: state.slaDueAt,
           decideBy: state.decideBy,
@@ -212,8 +212,8 @@ export async function confirmHold(db: Db, input: { appointmentId: string; now: n
           ["holdExpiresAt", "taskToken", "taskTokenStage"],
         ),
         tx.hold.delete(holdKey(a)).commit(),
-        auditItem(tx, a, "appointment.booked", WORKFLOW_ACTOR, nowIso, { after: "prescreening", decidedBy: state.decidedBy }),
-        eventItem(tx, a, "AppointmentBooked", nowIso, {
+        auditItem(tx, a, "appointment.booked", WORKFLOW_ACTOR, input.now, { after: "prescreening", decidedBy: state.decidedBy }),
+        eventItem(tx, a, "AppointmentBooked", input.now, {
           patientId: a.patientId,
           start: a.start,
           typeId: a.typeId,
@@ -271,8 +271,8 @@ export async function releaseHold(
         ...releaseItems(tx, ours, a.appointmentId),
         ...(a.holdExpiresAt ? [tx.hold.delete(holdKey(a)).commit()] : []),
         ...(state?.state === "awaiting-decision" && state.submittedAt ? [tx.screening.delete(screeningKey(a, state)).commit()] : []),
-        auditItem(tx, a, "appointment.cancelled", input.actor, nowIso, { reason: input.reason, hold: true }),
-        eventItem(tx, a, "AppointmentCancelled", nowIso, {
+        auditItem(tx, a, "appointment.cancelled", input.actor, input.now, { reason: input.reason, hold: true }),
+        eventItem(tx, a, "AppointmentCancelled", input.now, {
           patientId: a.patientId,
           start: a.start,
           reason: input.reason,
@@ -389,7 +389,7 @@ export async function submitAnswers(db: Db, input: { patientId: string; appointm
           })
           .commit(),
         // The audit records that answers came in, not what they say (medical content).
-        auditItem(tx, current, "prescreening.answered", input.actor, nowIso, { questions: Object.keys(next.answers ?? {}).length }),
+        auditItem(tx, current, "prescreening.answered", input.actor, input.now, { questions: Object.keys(next.answers ?? {}).length }),
       ])
       .go();
     if (!result.canceled) {
@@ -440,8 +440,8 @@ export async function decidePrescreening(
         called
           ? tx.screening.patch(screeningKey(current, state)).set({ calledPatientAt: nowIso, slaDueAt: next.slaDueAt! }).commit()
           : tx.screening.delete(screeningKey(current, state)).commit(),
-        auditItem(tx, current, "prescreening.decided", input.actor, nowIso, { decision: input.decision }),
-        eventItem(tx, current, "PreScreeningDecided", nowIso, { patientId: current.patientId, decision: input.decision, start: current.start }),
+        auditItem(tx, current, "prescreening.decided", input.actor, input.now, { decision: input.decision }),
+        eventItem(tx, current, "PreScreeningDecided", input.now, { patientId: current.patientId, decision: input.decision, start: current.start }),
       ])
       .go();
     if (!result.canceled) {
@@ -477,7 +477,7 @@ export async function getPrescreeningForStaff(db: Db, input: { appointmentId: st
   if (!a || !state) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
   const config = await prescreeningConfigFor(db, a.typeId);
   await db.service.transaction
-    .write((tx) => [auditItem(tx, a, "prescreening.viewed", input.actor, toUtcIso(input.now), { state: state.state })])
+    .write((tx) => [auditItem(tx, a, "prescreening.viewed", input.actor, input.now, { state: state.state })])
     .go();
   return { appointment: a, state, questionnaire: config.questionnaire };
 }

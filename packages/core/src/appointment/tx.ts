@@ -70,7 +70,8 @@ export function releaseItems(tx: Tx, claims: ClaimKey[], appointmentId: string) 
   );
 }
 
-export function auditItem(tx: Tx, appointment: Pick<Appointment, "appointmentId" | "clinicId">, action: string, actor: Actor, at: string, details: Record<string, unknown>) {
+/** `at` keeps milliseconds (unlike appointment instants): it orders the entries of one appointment. */
+export function auditItem(tx: Tx, appointment: Pick<Appointment, "appointmentId" | "clinicId">, action: string, actor: Actor, now: number, details: Record<string, unknown>) {
   return tx.auditEntry
     .create({
       auditId: randomUUID(),
@@ -80,7 +81,7 @@ export function auditItem(tx: Tx, appointment: Pick<Appointment, "appointmentId"
       action,
       actorId: actor.id,
       actorRole: actor.role,
-      at,
+      at: new Date(now).toISOString(),
       details,
     })
     .commit();
@@ -91,7 +92,7 @@ export function eventItem(
   tx: Tx,
   appointment: Pick<Appointment, "appointmentId" | "clinicId" | "regionId">,
   type: string,
-  at: string,
+  now: number,
   detail: Record<string, unknown>,
   eventId: string = randomUUID(),
 ) {
@@ -103,7 +104,7 @@ export function eventItem(
       appointmentId: appointment.appointmentId,
       clinicId: appointment.clinicId,
       regionId: appointment.regionId,
-      occurredAt: at,
+      occurredAt: new Date(now).toISOString(),
       detail,
     })
     .commit();
