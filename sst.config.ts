@@ -1,12 +1,13 @@
 import type { SSTConfig } from "sst";
 import { Api } from "./stacks/Api";
 import { Storage } from "./stacks/Storage";
+import { Workflows } from "./stacks/Workflows";
 
 export default {
   config(_input) {
     return { name: "carebook", region: "eu-west-1" };
   },
   stacks(app) {
-    app.stack(Storage).stack(Api);
+    app.stack(Storage).stack(Workflows).stack(Api);
   },
 } satisfies SSTConfig;

@@ -1,12 +1,15 @@
-import { Api as HttpApi, type ApiRouteProps, type StackContext, use } from "sst/constructs";
+import { dependsOn, Api as HttpApi, type ApiRouteProps, type StackContext, use } from "sst/constructs";
 import { routeEntries } from "../functions/routes";
-import { stageConfig } from "./config";
-import { tablePolicy } from "./iam";
+import { functionDefaults, stageConfig } from "./config";
+import { tablePolicy, workflowPolicy } from "./iam";
 import { Storage } from "./Storage";
+import { workflowEnvironment, Workflows } from "./Workflows";
 
 /**
  * The HTTP API: one Lambda per entry of the route table (functions/routes.ts), each allowed
- * only the table access its entry declares.
+ * only the table access its entry declares, to start only the workflows its entry `starts`
+ * (whose ARNs it gets as environment variables), and to send task tokens only if its entry
+ * `sendsTaskTokens`.
  *
  * Authentication: no authorizer yet — the Cognito stack lands in a later issue, and until
  * then every handler except the public health check rejects a request without JWT claims
@@ -16,6 +19,10 @@ import { Storage } from "./Storage";
  */
 export function Api({ stack }: StackContext) {
   const { table } = use(Storage);
+  const { stateMachineArns } = use(Workflows);
+  // The ARNs are plain strings (fixed state machine names), not references: without this,
+  // nothing would make CloudFormation create the state machines before the routes using them.
+  dependsOn(Workflows);
   const { regionId } = stageConfig(stack.stage);
 
   const routes: Record<string, ApiRouteProps<string>> = Object.fromEntries(
@@ -25,8 +32,15 @@ export function Api({ stack }: StackContext) {
         function: {
           handler: route.handler,
           description: `${routeKey}: ${route.description}`,
-          environment: { TABLE_NAME: table.tableName, CAREBOOK_REGION_ID: regionId },
-          permissions: tablePolicy(route.table, table.tableArn),
+          environment: {
+            TABLE_NAME: table.tableName,
+            CAREBOOK_REGION_ID: regionId,
+            ...workflowEnvironment(route.starts, stateMachineArns),
+          },
+          permissions: [
+            ...tablePolicy(route.table, table.tableArn),
+            ...workflowPolicy(route, stateMachineArns),
+          ],
         },
       },
     ]),
@@ -34,14 +48,7 @@ export function Api({ stack }: StackContext) {
 
   const api = new HttpApi(stack, "Api", {
     defaults: {
-      function: {
-        // nodejs22.x is SST 2.49.8's default too; stated so an SST upgrade cannot change it.
-        runtime: "nodejs22.x",
-        architecture: "arm_64",
-        memorySize: 512,
-        timeout: 10,
-        environment: { POWERTOOLS_SERVICE_NAME: "carebook" },
-      },
+      function: functionDefaults,
       // Per-stage default for every route (requests per second, and the bucket above it).
       throttle: { rate: 50, burst: 100 },
     },

@@ -1,3 +1,5 @@
+import type { FunctionProps } from "sst/constructs";
+
 /**
  * Per-stage settings of the stacks. One stage deploys one Carebook region (its data lives
  * in the AWS region the stage is deployed to).
@@ -20,3 +22,18 @@ export function stageConfig(stage: string): StageConfig {
     ephemeral: stage === "test" || stage.startsWith("dev"),
   };
 }
+
+/**
+ * Settings every Carebook Lambda shares, HTTP routes and workflow steps alike. Stated even
+ * where they are SST 2.49.8's defaults (nodejs22.x, active tracing), so an SST upgrade cannot
+ * change them.
+ */
+export const functionDefaults = {
+  runtime: "nodejs22.x",
+  architecture: "arm_64",
+  memorySize: 512,
+  timeout: 10,
+  // X-Ray: a request's trace continues through the Step Functions executions it starts.
+  tracing: "active",
+  environment: { POWERTOOLS_SERVICE_NAME: "carebook" },
+} as const satisfies FunctionProps;

@@ -1,5 +1,6 @@
 import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { TableAccess } from "../functions/routes";
+import type { WorkflowName } from "../functions/workflows/index";
 
 /** Everything a read-only handler does: ElectroDB get / batchGet / query (and TransactGetItems). */
 export const tableReadActions = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
@@ -35,4 +36,56 @@ export function tablePolicy(access: TableAccess, tableArn: string): PolicyStatem
     resources: [tableArn],
   });
   return [read, write];
+}
+
+/** What a function does with the workflows: the `starts` / `sendsTaskTokens` of its table entry. */
+export interface WorkflowUse {
+  /** Workflows it starts: states:StartExecution on exactly those state machines. */
+  starts?: readonly WorkflowName[];
+  /** It resumes waiting executions with their task tokens. */
+  sendsTaskTokens?: boolean;
+}
+
+export const startExecutionActions = ["states:StartExecution"];
+export const taskTokenActions = ["states:SendTaskSuccess", "states:SendTaskFailure"];
+
+/**
+ * The least-privilege IAM statements for a function's use of the workflows, given each state
+ * machine's ARN (stacks/Workflows.ts). Used by the route functions (Api) and the workflows'
+ * own functions (Workflows) alike.
+ */
+export function workflowPolicy(
+  use: WorkflowUse,
+  stateMachineArns: Record<WorkflowName, string>,
+): PolicyStatement[] {
+  const statements: PolicyStatement[] = [];
+  const starts = [...new Set(use.starts ?? [])];
+  if (starts.length > 0) {
+    statements.push(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: startExecutionActions,
+        resources: starts.map((name) => stateMachineArns[name]),
+      }),
+    );
+  }
+  if (use.sendsTaskTokens) {
+    statements.push(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: taskTokenActions,
+        // "*" because nothing narrower is documented to work: the Service Authorization
+        // Reference ("Actions, resources, and condition keys for AWS Step Functions") lists no
+        // resource type for SendTaskSuccess / SendTaskFailure, which means "you must specify
+        // all resources (*)", and the IAM console and policy simulator agree. (Our tokens come
+        // from `lambda:invoke.waitForTaskToken` Task states, not from activities.) CDK's
+        // `grantTaskResponse` uses the state machine ARN, reported to work in
+        // aws/aws-cdk#8486, but relying on undocumented scoping risks AccessDenied later.
+        // What bounds this grant instead: a task token is an unguessable secret, and only the
+        // functions that declare `sendsTaskTokens` get these actions at all.
+        resources: ["*"],
+      }),
+    );
+  }
+  return statements;
 }

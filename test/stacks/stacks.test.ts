@@ -1,99 +1,40 @@
 /**
  * Stack tests: Storage and Api synthesized offline (no AWS account, no network) and checked
- * property by property against the table declaration and the route table.
- *
- * How sst 2.49.8 synthesizes without its CLI (what `sst deploy` does in stacks/synth.js,
- * minus the AWS calls):
- * 1. `process.chdir(<project root>)` — SST resolves handler paths (`functions/api/….handler`)
- *    against the working directory, as its CLI does.
- * 2. `await initProject({ stage: "test" })` (from "sst/project.js") — finds sst.config.ts
- *    upwards from the cwd, loads only its `config()` and sets the global project. Without a
- *    stage it would prompt on stdin for a personal stage.
- * 3. `new App({ mode: "deploy", name, stage, region, account })` (from "sst/constructs") —
- *    App does not read name/stage/region from the project (it defaults to "my-app"/"dev"/
- *    us-east-1), so pass the project's; `account` is a placeholder instead of the STS lookup.
- * 4. `app.stack(Storage).stack(Api)`, then `await app.finish()` — runs SST's deferred tasks:
- *    esbuild bundles every handler into .sst/artifacts (a broken or missing handler fails
- *    here). With NODE_ENV=test (vitest's default; stubbed to be sure) finish() skips
- *    `useBootstrap()` (an AWS call) and the sourcemap uploader. In deploy mode SST also runs
- *    `npm install` with an empty dependency list in each artifact directory:
- *    `npm_config_offline=true` keeps it off the network.
- * 5. `Template.fromStack(getStack(Storage))`.
+ * property by property against the table declaration and the route table. How SST 2.49.8
+ * synthesizes offline: test/stacks/synth.ts. The Workflows stack: workflows.test.ts.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Match, Template } from "aws-cdk-lib/assertions";
-import { App, getStack } from "sst/constructs";
-import { initProject, useProject } from "sst/project.js";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { getStack } from "sst/constructs";
+import { beforeAll, describe, expect, it } from "vitest";
 import { tableDefinition } from "@carebook/core/entities/table";
-import { type RouteDefinition, routeEntries } from "../../functions/routes";
-import { Api } from "../../stacks/Api";
+import { routeEntries } from "../../functions/routes";
+import { workflowEntries } from "../../functions/workflows/index";
 import { Storage } from "../../stacks/Storage";
+import {
+  actionsOf,
+  allStatements,
+  asList,
+  buildApp,
+  functionStatements,
+  referencedId,
+  regionId,
+  render,
+  type Resources,
+  resourcesFor,
+  resourcesOf,
+  stateMachineArn,
+  synthesizeInBeforeAll,
+  tableActions,
+} from "./synth";
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const regionId = "eu-test";
-
-type Resources = Record<string, { Type: string; Properties?: any }>;
-
+const synthesized = synthesizeInBeforeAll("stacks");
 let storage: Template;
 let api: Template;
 let apiResources: Resources;
 
-function handlerFile(route: RouteDefinition): string | undefined {
-  const modulePath = route.handler.slice(0, route.handler.lastIndexOf("."));
-  return [".ts", ".js", ".mts", ".mjs"]
-    .map((ext) => path.join(projectRoot, modulePath + ext))
-    .find((file) => existsSync(file));
-}
-
-/** An SST app of the project's stacks for `stage`, as `sst deploy --stage <stage>` builds it. */
-function buildApp(stage: string): App {
-  const { config } = useProject();
-  const app = new App({
-    mode: "deploy",
-    name: config.name,
-    stage,
-    region: config.region,
-    account: "123456789012",
-  });
-  app.stack(Storage).stack(Api);
-  return app;
-}
-
-const initialCwd = process.cwd();
-
-beforeAll(async () => {
-  process.chdir(projectRoot);
-  vi.stubEnv("npm_config_offline", "true");
-  vi.stubEnv("npm_config_audit", "false");
-  vi.stubEnv("npm_config_fund", "false");
-  vi.stubEnv("npm_config_update_notifier", "false");
-  vi.stubEnv("NODE_ENV", "test");
-  await initProject({ stage: "test" });
-  // After initProject: it loads .env / .env.test over process.env.
-  vi.stubEnv("CAREBOOK_REGION_ID", regionId);
-
-  const missing = routeEntries().filter(([, route]) => !handlerFile(route));
-  if (missing.length > 0) {
-    throw new Error(
-      `Cannot synthesize the Api stack: these routes' handler modules do not exist:\n${missing
-        .map(([key, route]) => `  ${key} → ${route.handler}`)
-        .join("\n")}`,
-    );
-  }
-
-  const app = buildApp("test");
-  await app.finish();
-  storage = Template.fromStack(getStack(Storage));
-  api = Template.fromStack(getStack(Api));
-  apiResources = api.toJSON().Resources;
-}, 60_000);
-
-afterAll(() => {
-  vi.unstubAllEnvs();
-  process.chdir(initialCwd);
+beforeAll(() => {
+  ({ storage, api } = synthesized);
+  apiResources = resourcesOf(api);
 });
 
 function keySchema(index: { partitionKey: string; sortKey?: string }) {
@@ -101,42 +42,6 @@ function keySchema(index: { partitionKey: string; sortKey?: string }) {
     { AttributeName: index.partitionKey, KeyType: "HASH" },
     ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: "RANGE" }] : []),
   ];
-}
-
-/** `{ Ref: id }` / `{ "Fn::GetAtt": [id, …] }` → id. */
-function referencedId(value: unknown): string | undefined {
-  if (value && typeof value === "object") {
-    if ("Ref" in value) return (value as { Ref: string }).Ref;
-    if ("Fn::GetAtt" in value) return (value as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
-  }
-  return undefined;
-}
-
-function asList<T>(value: T | T[] | undefined): T[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
-
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-}
-
-/** Every IAM statement in a template: policies, managed policies and roles' inline policies. */
-function allStatements(template: Template): Statement[] {
-  const resources: Resources = template.toJSON().Resources;
-  return Object.values(resources).flatMap((resource) => {
-    const p = resource.Properties ?? {};
-    if (resource.Type === "AWS::IAM::Policy" || resource.Type === "AWS::IAM::ManagedPolicy") {
-      return asList<Statement>(p.PolicyDocument?.Statement);
-    }
-    if (resource.Type === "AWS::IAM::Role") {
-      return asList<{ PolicyDocument: { Statement: Statement[] } }>(p.Policies).flatMap((policy) =>
-        asList(policy.PolicyDocument.Statement),
-      );
-    }
-    return [];
-  });
 }
 
 /** The Lambda function behind an HTTP route: Route.Target → Integration → IntegrationUri. */
@@ -155,29 +60,6 @@ function routeFunctionId(routeKey: string): string {
   expect(apiResources[functionId]?.Type).toBe("AWS::Lambda::Function");
   return functionId;
 }
-
-/** The actions every policy attached to a function's execution role allows. */
-function roleActions(functionId: string): Set<string> {
-  const roleId = referencedId(apiResources[functionId]!.Properties.Role)!;
-  const actions = Object.values(apiResources)
-    .filter(
-      (r) =>
-        r.Type === "AWS::IAM::Policy" &&
-        asList(r.Properties.Roles).some((role) => referencedId(role) === roleId),
-    )
-    .flatMap((policy) => asList<Statement>(policy.Properties.PolicyDocument.Statement))
-    .flatMap((statement) => asList(statement.Action));
-  return new Set(actions);
-}
-
-const readActions = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
-/** What ElectroDB's create/update/delete and `transaction.write` need (TransactWriteItems). */
-const writeActions = [
-  "dynamodb:PutItem",
-  "dynamodb:UpdateItem",
-  "dynamodb:DeleteItem",
-  "dynamodb:ConditionCheckItem",
-];
 
 describe("Storage stack", () => {
   it("keys the table by the declared primary index", () => {
@@ -241,25 +123,64 @@ describe("Api stack", () => {
   });
 
   it.each(routeEntries())("gives %s only its declared table access", (routeKey, route) => {
-    const actions = roleActions(routeFunctionId(routeKey));
+    const actions = actionsOf(functionStatements(apiResources, routeFunctionId(routeKey)));
     const dynamodbActions = [...actions].filter((action) => action.startsWith("dynamodb:"));
-    if (route.table === "none") {
-      expect(dynamodbActions).toEqual([]);
-    } else if (route.table === "read") {
-      expect(dynamodbActions).toEqual(expect.arrayContaining(readActions));
-      expect(dynamodbActions.filter((action) => writeActions.includes(action))).toEqual([]);
-    } else {
-      expect(dynamodbActions).toEqual(expect.arrayContaining([...readActions, ...writeActions]));
-    }
+    expect(dynamodbActions.sort()).toEqual(tableActions(route.table));
   });
 
-  it("grants no wildcard action, and no DynamoDB action on Resource *", () => {
+  it.each(routeEntries())(
+    "lets %s start exactly the workflows it declares, and tells it their ARNs",
+    (routeKey, route) => {
+      const functionId = routeFunctionId(routeKey);
+      const statements = functionStatements(apiResources, functionId);
+      const starts = [...new Set(route.starts ?? [])];
+      expect(resourcesFor(statements, "states:StartExecution")).toEqual(
+        starts.map((name) => stateMachineArn(synthesized.workflows, name)).sort(),
+      );
+      // Only the started workflows' ARN variables, each the ARN IAM allows.
+      const variables: Record<string, unknown> = apiResources[functionId]!.Properties.Environment.Variables;
+      for (const [name, workflow] of workflowEntries()) {
+        if (starts.includes(name)) {
+          expect(render(variables[workflow.arnEnv])).toBe(stateMachineArn(synthesized.workflows, name));
+        } else {
+          expect(variables).not.toHaveProperty(workflow.arnEnv);
+        }
+      }
+    },
+  );
+
+  it.each(routeEntries())("lets %s send task tokens only if it declares sendsTaskTokens", (routeKey, route) => {
+    const statements = functionStatements(apiResources, routeFunctionId(routeKey));
+    for (const action of ["states:SendTaskSuccess", "states:SendTaskFailure"]) {
+      // Resource "*": these actions have no resource type (stacks/iam.ts).
+      expect(resourcesFor(statements, action)).toEqual(route.sendsTaskTokens ? ["*"] : []);
+    }
+    // Nothing else of Step Functions: no heartbeats, stops, reads of execution history.
+    const expected = [
+      ...(route.starts?.length ? ["states:StartExecution"] : []),
+      ...(route.sendsTaskTokens ? ["states:SendTaskFailure", "states:SendTaskSuccess"] : []),
+    ];
+    const statesActions = [...actionsOf(statements)].filter((action) => action.startsWith("states:"));
+    expect(statesActions.sort()).toEqual(expected.sort());
+  });
+
+  it.each(routeEntries())("traces %s with X-Ray", (routeKey) => {
+    expect(apiResources[routeFunctionId(routeKey)]!.Properties.TracingConfig).toEqual({ Mode: "Active" });
+  });
+
+  it("deploys after the Workflows stack, whose state machines the routes start", () => {
+    // The ARNs are strings (fixed names), so only this dependency orders the deployment.
+    expect(synthesized.stacks.api.dependencies).toContain(synthesized.stacks.workflows);
+  });
+
+  it("grants no wildcard action, no DynamoDB action on Resource *, and starts no workflow on *", () => {
     for (const template of [storage, api]) {
       for (const statement of allStatements(template)) {
         const actions = asList(statement.Action);
         expect(actions).not.toContain("*");
         expect(actions).not.toContain("dynamodb:*");
-        if (actions.some((action) => action.startsWith("dynamodb:"))) {
+        expect(actions).not.toContain("states:*");
+        if (actions.some((action) => action.startsWith("dynamodb:") || action === "states:StartExecution")) {
           expect(asList(statement.Resource)).not.toContain("*");
         }
       }
