@@ -2,8 +2,9 @@ import { defineConfig } from "vitest/config";
 
 /**
  * `npm test` runs every project: pure unit tests, stack synthesis tests, the local runtime's
- * own tests, and integration tests against one local runtime (DynamoDB Local in memory)
- * started once per run by test/integration/global-setup.ts.
+ * own tests, integration tests against one local runtime (DynamoDB Local in memory) started
+ * once per run by test/integration/global-setup.ts, and workflow tests against another one on
+ * the controllable clock (test/workflows/global-setup.ts).
  */
 export default defineConfig({
   test: {
@@ -19,6 +20,20 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/integration/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "workflows",
+          include: ["test/workflows/**/*.test.ts"],
+          globalSetup: ["test/workflows/global-setup.ts"],
+          // The runtime's clock is shared: one file at a time. (Per project in vitest 4: the
+          // project gets maxWorkers 1, and such files run one by one in a group of their own,
+          // after the other projects' files.)
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -19,7 +19,9 @@ import type {
 } from "aws-lambda";
 import { DomainError } from "@carebook/core/errors";
 import type { RouteDefinition } from "../../../functions/routes";
+import { track } from "./activity";
 import { toApiGatewayClaims, type LocalIssuer, type LocalUser } from "./auth";
+import { realClearTimeout, realNow, realSetTimeout } from "./real-time";
 
 // ---------------------------------------------------------------------------------------
 // Types
@@ -36,7 +38,8 @@ export interface ApiServerOptions {
   /** For the default loader. Default: the repository root. */
   projectRoot?: string;
   issuer: LocalIssuer;
-  /** Local-only endpoints, keyed "GET /local/whatever" (exact method and path). */
+  /** Local-only endpoints, keyed "GET /local/whatever" (exact method and path). Unlike the
+   * routes, they do not count as app work for the controllable clock (activity.ts). */
   extraRoutes?: Record<string, ExtraRoute>;
   /** Runs after a local sign-up (creates the Patient record); a throw rolls the user back. */
   onSignup?: (user: LocalUser) => Promise<void> | void;
@@ -392,7 +395,8 @@ function functionNameOf(handlerPath: string): string {
 
 export function createLambdaContext(handlerPath: string, requestId: string, timeoutMs: number): Context {
   const functionName = functionNameOf(handlerPath);
-  const deadline = Date.now() + timeoutMs;
+  // Real time: the Lambda limit is about work done, not the (possibly controlled) clock.
+  const deadline = realNow() + timeoutMs;
   const now = new Date();
   const day = `${now.getUTCFullYear()}/${pad(now.getUTCMonth() + 1)}/${pad(now.getUTCDate())}`;
   const unsupported = (name: string) => () => {
@@ -407,7 +411,7 @@ export function createLambdaContext(handlerPath: string, requestId: string, time
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `${day}/[$LATEST]${randomBytes(16).toString("hex")}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, Math.round(deadline - realNow())),
     done: unsupported("done"),
     fail: unsupported("fail"),
     succeed: unsupported("succeed"),
@@ -415,7 +419,7 @@ export function createLambdaContext(handlerPath: string, requestId: string, time
 }
 
 /** Calls a Lambda handler the way the Node.js runtime does (promise or callback style). */
-function invoke(handler: LambdaHandler, event: unknown, context: Context): Promise<unknown> {
+export function invokeLambda(handler: LambdaHandler, event: unknown, context: Context): Promise<unknown> {
   return new Promise((resolveResult, reject) => {
     let settled = false;
     const callback = (error?: unknown, result?: unknown) => {
@@ -639,9 +643,9 @@ export function createApiServer(options: ApiServerOptions): Server {
       result = await limit(() => {
         const context = createLambdaContext(handlerPath, requestId, timeoutMs);
         return Promise.race([
-          invoke(handler, event, context),
+          invokeLambda(handler, event, context),
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new TimeoutError()), timeoutMs);
+            timer = realSetTimeout(() => reject(new TimeoutError()), timeoutMs);
           }),
         ]);
       });
@@ -653,7 +657,7 @@ export function createApiServer(options: ApiServerOptions): Server {
       console.error(`[local-api] ${route.routeKey} (${handlerPath}) threw:`, error);
       return sendError(res, 500, "INTERNAL", "Internal server error", undefined, requestId);
     } finally {
-      clearTimeout(timer);
+      realClearTimeout(timer);
     }
 
     let response: NormalisedResponse;
@@ -687,7 +691,7 @@ export function createApiServer(options: ApiServerOptions): Server {
 
     if (pathname.startsWith("/local-auth/")) {
       const endpoint = localAuth[`${method} ${pathname}`];
-      if (endpoint) return endpoint(req, res);
+      if (endpoint) return track(endpoint(req, res));
       req.resume();
       const known = Object.keys(localAuth).some((k) => k.endsWith(` ${pathname}`));
       return known
@@ -712,7 +716,8 @@ export function createApiServer(options: ApiServerOptions): Server {
         [["allow", [...match.allow, "OPTIONS"].join(",")]],
       );
     }
-    return serveRoute(req, res, match, rawPath, rawQueryString);
+    // Counted as work in progress (activity.ts), unlike the local-only extra routes.
+    return track(serveRoute(req, res, match, rawPath, rawQueryString));
   }
 
   return createServer((req, res) => {

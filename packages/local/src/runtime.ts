@@ -1,7 +1,8 @@
 /**
  * The embedded runtime: DynamoDB Local holding the Storage stack's table, the route table's
- * handlers behind an API-Gateway-shaped HTTP server, and a local stand-in for Cognito.
- * `npm start` runs it (main.ts); the integration tests and benchmarks start it too.
+ * handlers behind an API-Gateway-shaped HTTP server, a local stand-in for Cognito, the
+ * workflow table on a local Step Functions (with its AWS JSON endpoint at /local/sfn) and the
+ * sweeper on a timer. `npm start` runs it (main.ts); the tests and benchmarks start it too.
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -9,11 +10,16 @@ import type { Server } from "node:http";
 import { createDb, type Db } from "@carebook/core/entities/index";
 import { ensurePatientProfile } from "@carebook/core/patient";
 import { routes } from "../../../functions/routes";
+import { sweeper, workflowEntries, type WorkflowDefinition } from "../../../functions/workflows/index";
 import { createLocalIssuer, type LocalIssuer } from "./auth";
+import { clockRoutes, controllableClock, installControllableClock, type ControllableClock } from "./clock";
 import { findFreePort, makeDocumentClient, makeDynamoClient, startDynamoLocal } from "./dynamo";
-import { createApiServer, listen, PROJECT_ROOT } from "./http";
+import { createApiServer, importHandler, listen, PROJECT_ROOT, type ExtraRoute } from "./http";
 import { DEMO_PASSWORD, DEMO_REGION_ID, demoUsers, seedDemoData } from "./seed";
+import { stepFunctionsRoutes } from "./stepfunctions/endpoint";
+import { createLocalStepFunctions, type LocalStepFunctions } from "./stepfunctions/engine";
 import { ensureTable } from "./table";
+import { localWorkflows, startSweeper } from "./workflows";
 
 export const LOCAL_TABLE_NAME = "carebook-local";
 export const LOCAL_AUDIENCE = "carebook-local-client";
@@ -27,6 +33,16 @@ export interface RuntimeOptions {
   port: number;
   /** Seed the demo data on first start (default true). */
   seed?: boolean;
+  /**
+   * Run on the controllable clock (tests): @sinonjs/fake-timers on globalThis, moved by
+   * `POST /local/clock`. Best installed before anything is imported (main.ts
+   * `--controllable-clock` does); otherwise it is installed here.
+   */
+  controllableClock?: boolean;
+  /** Run the sweeper every `sweeper.periodMs` (default true). */
+  sweeper?: boolean;
+  /** More workflows, shaped like the workflow table's (tests: toy workflows). */
+  extraWorkflows?: Record<string, WorkflowDefinition>;
 }
 
 export interface Runtime {
@@ -37,6 +53,12 @@ export interface Runtime {
   db: Db;
   issuer: LocalIssuer;
   server: Server;
+  /** The local Step Functions (also served at `${url}/local/sfn`). */
+  stepFunctions: LocalStepFunctions;
+  /** `${url}/local/sfn`, what CAREBOOK_SFN_ENDPOINT is set to. */
+  sfnEndpoint: string;
+  /** Set when running on the controllable clock. */
+  clock?: ControllableClock;
   startupMs: number;
   stop(): Promise<void>;
 }
@@ -46,6 +68,8 @@ export function defaultDataDir(): string {
 }
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const installsClock = Boolean(options.controllableClock && !controllableClock()); // main.ts installs it first
+  const clock = options.controllableClock ? installControllableClock() : undefined;
   const started = Date.now();
   const dataDir = options.inMemory ? undefined : (options.dataDir ?? defaultDataDir());
   if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -78,9 +102,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
     for (const user of demoUsers) await issuer.addUser({ ...user, password: DEMO_PASSWORD });
 
+    // Step Functions: every workflow of the table (plus test ones), its ARN in the variable the
+    // Workflows stack sets, and the endpoint the handlers' SFNClient talks to.
+    const loadHandler = importHandler(PROJECT_ROOT);
+    const entries = [...workflowEntries(), ...Object.entries(options.extraWorkflows ?? {})] as Array<[string, WorkflowDefinition]>;
+    const stepFunctions = createLocalStepFunctions({ workflows: localWorkflows(entries, loadHandler) });
+    const sfnEndpoint = `http://127.0.0.1:${port}/local/sfn`;
+    const arnOf = new Map(stepFunctions.stateMachines().map((m) => [m.workflow, m.stateMachineArn]));
+    for (const [name, workflow] of entries) process.env[workflow.arnEnv] = arnOf.get(name)!;
+    process.env.CAREBOOK_SFN_ENDPOINT = sfnEndpoint;
+    const extraRoutes: Record<string, ExtraRoute> = {
+      ...stepFunctionsRoutes(stepFunctions),
+      ...(clock ? clockRoutes(clock) : {}),
+    };
+
     const server = createApiServer({
       routes,
       issuer,
+      loadHandler,
+      extraRoutes,
       onSignup: async (user) => {
         await ensurePatientProfile(db, {
           patientId: user.sub,
@@ -100,6 +140,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       }
       throw error;
     }
+    const sweep =
+      options.sweeper === false ? undefined : startSweeper({ handlerPath: sweeper.handler, periodMs: sweeper.periodMs, loadHandler, clock });
     return {
       url,
       dynamoEndpoint: dynamoLocal.endpoint,
@@ -108,15 +150,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       db,
       issuer,
       server,
+      stepFunctions,
+      sfnEndpoint,
+      clock,
       startupMs: Date.now() - started,
       async stop() {
+        await sweep?.stop();
+        stepFunctions.stopAll();
         await new Promise<void>((done) => server.close(() => done()));
         server.closeAllConnections();
         await dynamoLocal.stop();
+        if (installsClock) clock?.uninstall();
       },
     };
   } catch (error) {
     await dynamoLocal.stop();
+    if (installsClock) clock?.uninstall();
     throw error;
   }
 }
