@@ -5,7 +5,7 @@
  * moved to make timeouts happen.
  */
 import { describe, expect, it } from "vitest";
-import { testDb } from "../integration/harness";
+import { api, testDb } from "../integration/harness";
 import {
   advance,
   advanceTo,
@@ -248,5 +248,31 @@ describe("pre-screening workflow", () => {
     expect(swept.cancelReason).toBe("hold-expired");
     expect(await claimsOf(orphan.appointmentId)).toEqual([]);
     expect((await freeSlot(p, VACCINATION, date, "16:00"))?.freeDoctors).toBe(slot!.freeDoctors);
+  });
+
+  it("StartExecution fails → 503, the hold is released at once; a type without pre-screening still books", async () => {
+    const p = await patient("Unlucky Start");
+    const date = weekdayFrom(await clockNow(), 6);
+    const slot = await freeSlot(p, VACCINATION, date, "09:00");
+    // Step Functions unavailable: more failures than the SDK's retries of one call.
+    expect((await api("POST", "/local/faults", { body: { stepFunctions: { StartExecution: 6 } } })).status).toBe(200);
+    try {
+      const res = await bookAt(p, VACCINATION, slot!.start);
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe("WORKFLOW_UNAVAILABLE");
+      expect((await freeSlot(p, VACCINATION, date, "09:00"))?.freeDoctors).toBe(slot!.freeDoctors);
+      const mine = await call(p, "GET", "/api/appointments");
+      expect(mine.body.appointments).toEqual([expect.objectContaining({ status: "cancelled", cancelReason: "workflow-unavailable" })]);
+      expect(await claimsOf(mine.body.appointments[0].id)).toEqual([]);
+
+      // Booked at once, even though its reminders could not start (logged for the operator).
+      const general = await freeSlot(p, "general-consultation", date, "11:00");
+      const booked = await bookAt(p, "general-consultation", general!.start);
+      expect(booked.status).toBe(201);
+      expect(booked.body.status).toBe("booked");
+      expect(await executionsOf(booked.body.id, "reminders")).toEqual([]);
+    } finally {
+      await api("POST", "/local/faults", { body: { stepFunctions: {} } });
+    }
   });
 });

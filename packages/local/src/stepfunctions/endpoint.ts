@@ -146,8 +146,11 @@ function replyError(res: ServerResponse, status: number, code: string, message: 
   reply(res, status, { __type: code, message }, { "x-amzn-errortype": code });
 }
 
+/** Injected failures (tests): operation → how many of its next calls fail with a 500. */
+export type FaultPlan = Map<string, number>;
+
 /** The HTTP side: one handler for `POST /local/sfn` (and `/local/sfn/`). */
-export function stepFunctionsEndpoint(engine: LocalStepFunctions) {
+export function stepFunctionsEndpoint(engine: LocalStepFunctions, faults: FaultPlan = new Map()) {
   const operations = stepFunctionsOperations(engine);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = String(req.headers["x-amz-target"] ?? "");
@@ -160,6 +163,12 @@ export function stepFunctionsEndpoint(engine: LocalStepFunctions) {
     if (size > MAX_REQUEST_BYTES) return replyError(res, 413, "RequestEntityTooLargeException", "Request too large");
     const operation = target.startsWith("AWSStepFunctions.") ? operations[target.slice("AWSStepFunctions.".length)] : undefined;
     if (!operation) return replyError(res, 400, "UnknownOperationException", `Operation not supported locally: '${target}'`);
+    const op = target.slice("AWSStepFunctions.".length);
+    const failures = faults.get(op) ?? 0;
+    if (failures > 0) {
+      faults.set(op, failures - 1);
+      return replyError(res, 500, "ServiceUnavailable", `injected failure of ${op} (POST /local/faults)`);
+    }
     let body: Body;
     try {
       const text = Buffer.concat(chunks).toString("utf8");
@@ -198,12 +207,42 @@ export function executionsEndpoint(engine: LocalStepFunctions) {
   };
 }
 
+/**
+ * `POST /local/faults` `{ "stepFunctions": { "StartExecution": 10 } }` (local only): the next
+ * 10 StartExecution calls answer 500, as an unavailable Step Functions would (the SDK retries
+ * 500s, so count its retries too). `{ "stepFunctions": {} }` clears every fault.
+ */
+export function faultsEndpoint(faults: FaultPlan) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let plan: unknown;
+    try {
+      plan = JSON.parse(Buffer.concat(chunks).toString("utf8")).stepFunctions;
+    } catch {
+      plan = undefined;
+    }
+    const entries = plan && typeof plan === "object" ? Object.entries(plan) : undefined;
+    if (!entries || entries.some(([, n]) => !Number.isInteger(n) || (n as number) < 0)) {
+      const text = JSON.stringify({ error: { code: "VALIDATION_FAILED", message: 'expected {"stepFunctions": {"<Operation>": <count>}}' } });
+      res.writeHead(400, { "content-type": "application/json" });
+      return void res.end(text);
+    }
+    faults.clear();
+    for (const [op, n] of entries) faults.set(op, n as number);
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ stepFunctions: Object.fromEntries(faults) }));
+  };
+}
+
 /** The local routes of a runtime's Step Functions (for createApiServer's extraRoutes). */
 export function stepFunctionsRoutes(engine: LocalStepFunctions) {
-  const sfn = stepFunctionsEndpoint(engine);
+  const faults: FaultPlan = new Map();
+  const sfn = stepFunctionsEndpoint(engine, faults);
   return {
     "POST /local/sfn": sfn,
     "POST /local/sfn/": sfn,
     "GET /local/executions": executionsEndpoint(engine),
+    "POST /local/faults": faultsEndpoint(faults),
   };
 }
