@@ -7,9 +7,13 @@ import {
   beginPrescreening,
   confirmHold,
   escalatePrescreening,
+  decisionSignalSchema,
   planDecision,
+  recordAnswers,
+  recordDecision,
   releaseHold,
   storeTaskToken,
+  submissionSchema,
 } from "@carebook/core/appointment/hold";
 import { WORKFLOW_ACTOR } from "@carebook/core/appointment/tx";
 import { dynamo } from "../lib/env";
@@ -21,7 +25,9 @@ const appointmentId = z.string().min(1);
 const stepSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("begin"), appointmentId }),
   z.object({ action: z.literal("await"), stage: z.enum(["answers", "decision"]), appointmentId, taskToken: z.string().min(1) }),
+  z.object({ action: z.literal("record-answers"), appointmentId, submission: submissionSchema }),
   z.object({ action: z.literal("plan-decision"), appointmentId }),
+  z.object({ action: z.literal("record-decision"), appointmentId, signal: decisionSignalSchema }),
   z.object({ action: z.literal("escalate"), appointmentId }),
   z.object({ action: z.literal("confirm"), appointmentId }),
   z.object({ action: z.literal("start-reminders"), appointmentId, version: z.number().int().min(1) }),
@@ -36,6 +42,10 @@ export const handler = workflowHandler(stepSchema, async (step) => {
       return beginPrescreening(db, { appointmentId: step.appointmentId, now });
     case "await":
       return storeTaskToken(db, step);
+    case "record-answers":
+      return recordAnswers(db, { appointmentId: step.appointmentId, submission: step.submission, now });
+    case "record-decision":
+      return recordDecision(db, { appointmentId: step.appointmentId, signal: step.signal, now });
     case "plan-decision":
       return planDecision(db, { appointmentId: step.appointmentId, now });
     case "escalate":

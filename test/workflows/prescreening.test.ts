@@ -18,6 +18,7 @@ import {
   freeSlot,
   HOUR,
   MINUTE,
+  admin,
   nurse,
   patient,
   weekdayFrom,
@@ -211,6 +212,28 @@ describe("pre-screening workflow", () => {
     const approved = await eventually(() => decide(nurse, held.id, "approve"), (r) => expect(r.status).toBe(200));
     expect(approved.body.state).toBe("approved");
     await eventually(() => appointment(p, held.id), (a) => expect(a.status).toBe("booked"));
+  });
+
+  it("two staff deciding at once: the task token lets exactly one decision through, and only it is recorded", async () => {
+    const p = await patient("Two Deciders");
+    const held = await holdVaccination(p, 5, "10:30");
+    await eventually(() => answer(p, held.id), (r) => expect(r.status).toBe(200));
+    await eventually(() => executionsOf(held.id, "prescreening"), (e) => expect(e[0]?.currentStates).toEqual(["AwaitDecision"]));
+
+    const [byNurse, byAdmin] = await Promise.all([decide(nurse, held.id, "approve"), decide(admin, held.id, "reject")]);
+    const statuses = [byNurse.status, byAdmin.status].sort();
+    expect(statuses).toEqual([200, 409]);
+    const winner = byNurse.status === 200 ? "approve" : "reject";
+    const loser = byNurse.status === 200 ? byAdmin : byNurse;
+    expect(loser.body.error.code).toMatch(/PRESCREENING_MOVED_ON|PRESCREENING_STATE/);
+
+    const final = await eventually(() => appointment(p, held.id), (a) => expect(a.status).not.toBe("pending"));
+    expect(final.status).toBe(winner === "approve" ? "booked" : "cancelled");
+    const { data: audit } = await testDb().auditEntry.query.bySubject({ subjectType: "appointment", subjectId: held.id }).go();
+    const decided = audit.filter((a) => a.action === "prescreening.decided");
+    expect(decided).toHaveLength(1);
+    expect(decided[0]!.details).toEqual({ decision: winner });
+    expect(decided[0]!.actorId).toBe(winner === "approve" ? "demo-nurse" : "demo-admin");
   });
 
   it("the patient cancels while pending: hold released and the workflow ends at once", async () => {

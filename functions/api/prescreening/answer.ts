@@ -1,6 +1,7 @@
 import { prescreeningView } from "@carebook/core/api";
-import { prescreeningConfigFor, submitAnswers } from "@carebook/core/appointment/hold";
+import { awaitRecorded, prepareAnswers } from "@carebook/core/appointment/hold";
 import { ConflictError } from "@carebook/core/errors";
+import type { PrescreeningState } from "@carebook/core/prescreening/state";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 import { isTaskGone, sendTaskSuccess } from "../../lib/workflows";
@@ -9,22 +10,29 @@ export const handler = httpHandler(
   "POST /api/appointments/{id}/prescreening",
   async ({ path, body, caller, now }) => {
     const { db } = dynamo();
-    const { appointment, taskToken } = await submitAnswers(db, {
+    const { appointment, taskToken, submission, questionnaire } = await prepareAnswers(db, {
       patientId: caller.sub,
       appointmentId: path.id,
       answers: body.answers,
       actor: { id: caller.sub, role: caller.role },
       now,
     });
+    // The token decides between these answers and the answer deadline: if it is spent, the
+    // workflow has timed out (and is releasing the hold) or took other answers; nothing is written.
     try {
-      await sendTaskSuccess(taskToken, { submittedAt: appointment.prescreening.submittedAt });
+      await sendTaskSuccess(taskToken, submission);
     } catch (error) {
-      // The workflow's answer wait timed out in the same moment: it is releasing the hold.
-      if (isTaskGone(error)) throw new ConflictError("PRESCREENING_CLOSED", "The time to answer has passed; the hold is being released");
+      if (isTaskGone(error)) throw new ConflictError("PRESCREENING_CLOSED", "These answers came too late: the time to answer has passed");
       throw error;
     }
-    const { questionnaire } = await prescreeningConfigFor(db, appointment.typeId);
-    return json(200, prescreeningView(appointment, appointment.prescreening, questionnaire));
+    const recorded = await awaitRecorded(db, path.id, (a) => (a.prescreening as PrescreeningState | undefined)?.submittedAt === submission.submittedAt);
+    const state: PrescreeningState = recorded?.prescreening ?? {
+      ...(appointment.prescreening as PrescreeningState),
+      state: "awaiting-decision",
+      answers: submission.answers,
+      submittedAt: submission.submittedAt,
+    };
+    return json(200, prescreeningView(recorded ?? appointment, state, questionnaire));
   },
   { idempotent: true },
 );

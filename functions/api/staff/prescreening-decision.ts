@@ -1,6 +1,7 @@
 import { staffPrescreeningView } from "@carebook/core/api";
-import { decidePrescreening, prescreeningConfigFor } from "@carebook/core/appointment/hold";
+import { awaitRecorded, prepareDecision, prescreeningConfigFor } from "@carebook/core/appointment/hold";
 import { ConflictError } from "@carebook/core/errors";
+import type { PrescreeningState } from "@carebook/core/prescreening/state";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 import { isTaskGone, sendTaskSuccess } from "../../lib/workflows";
@@ -9,22 +10,30 @@ export const handler = httpHandler(
   "POST /api/staff/prescreening/{appointmentId}/decision",
   async ({ path, body, caller, now }) => {
     const { db } = dynamo();
-    const { appointment, taskToken } = await decidePrescreening(db, {
+    const { appointment, taskToken, signal } = await prepareDecision(db, {
       appointmentId: path.appointmentId,
       decision: body.decision,
       note: body.note,
       actor: { id: caller.sub, role: caller.role },
       now,
     });
+    // The token decides between this decision, another nurse's, and the SLA timeout: only one
+    // of them resumes the workflow, and only that one is recorded (by the workflow).
     try {
-      await sendTaskSuccess(taskToken, { decision: body.decision });
+      await sendTaskSuccess(taskToken, signal);
     } catch (error) {
-      // The decision wait timed out in the same moment: the workflow is releasing the hold.
-      if (isTaskGone(error)) throw new ConflictError("PRESCREENING_CLOSED", "The time to decide has passed; the hold is being released");
+      if (isTaskGone(error)) {
+        throw new ConflictError("PRESCREENING_MOVED_ON", "The pre-screening moved on meanwhile (another decision or a deadline); reload it");
+      }
       throw error;
     }
+    const recorded = await awaitRecorded(db, appointment.appointmentId, (a) => {
+      const state = a.prescreening as PrescreeningState | undefined;
+      return a.status !== "pending" || state?.decidedAt === signal.decidedAt || state?.calledPatientAt === signal.decidedAt;
+    });
     const { questionnaire } = await prescreeningConfigFor(db, appointment.typeId);
-    return json(200, staffPrescreeningView(appointment, appointment.prescreening, questionnaire, now));
+    const current = recorded ?? appointment;
+    return json(200, staffPrescreeningView(current, current.prescreening as PrescreeningState, questionnaire, now));
   },
   { idempotent: true },
 );

@@ -9,11 +9,12 @@
  * claims that are still its own.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
 import type { Appointment, Db } from "../entities";
 import { ConflictError, NotFoundError, ValidationError } from "../errors";
 import { HOLD_GRACE_MS, parsePrescreeningConfig, slaDueFrom } from "../prescreening/config";
 import { answersSchema } from "../prescreening/questionnaire";
-import { prescreeningStateSchema, type Decision, type PrescreeningState } from "../prescreening/state";
+import { decisions, prescreeningStateSchema, type Decision, type PrescreeningState } from "../prescreening/state";
 import { toUtcIso } from "../schedule/slots";
 import type { ClaimKey } from "./claims";
 import { auditItem, claimsOf, eventItem, releaseItems, WORKFLOW_ACTOR, type Actor, type Tx, type TxOp } from "./tx";
@@ -348,10 +349,31 @@ export async function prescreeningConfigFor(db: Db, typeId: string) {
   return parsePrescreeningConfig(type.prescreening);
 }
 
-/** The patient's answers: validated against the type's questionnaire, stored, queued for the
- * nurses — then the caller resumes the workflow with the returned token. */
-export async function submitAnswers(db: Db, input: { patientId: string; appointmentId: string; answers: unknown; actor: Actor; now: number }) {
-  let a = await read(db, input.appointmentId);
+/**
+ * What a person's answer or decision resumes the workflow with (the task's output). The task
+ * token is the one arbiter between a person and a timeout: the request only validates and
+ * signals; the workflow's next step records it. A signal that arrives after the timeout
+ * fails (TaskTimedOut) and nothing is written — there is no moment where both happen.
+ */
+export const submissionSchema = z.object({
+  answers: z.record(z.string(), z.unknown()),
+  submittedAt: z.string(),
+  actor: z.object({ id: z.string(), role: z.string() }),
+});
+export type Submission = z.infer<typeof submissionSchema>;
+
+export const decisionSignalSchema = z.object({
+  decision: z.enum(decisions),
+  note: z.string().optional(),
+  decidedAt: z.string(),
+  actor: z.object({ id: z.string(), role: z.string() }),
+});
+export type DecisionSignal = z.infer<typeof decisionSignalSchema>;
+
+/** The patient's answers, checked against the type's questionnaire, and the token to resume
+ * the waiting workflow with (the caller sends it; the workflow records the answers). */
+export async function prepareAnswers(db: Db, input: { patientId: string; appointmentId: string; answers: unknown; actor: Actor; now: number }) {
+  const a = await read(db, input.appointmentId);
   if (!a || a.patientId !== input.patientId) throw new NotFoundError("Appointment", { appointmentId: input.appointmentId });
   assertOpen(a, stateOf(a), "awaiting-answers", input.now);
   const config = await prescreeningConfigFor(db, a.typeId);
@@ -359,97 +381,122 @@ export async function submitAnswers(db: Db, input: { patientId: string; appointm
   if (!parsed.success) {
     throw new ValidationError("The answers do not fit the questionnaire", parsed.error.issues.map((i) => ({ path: ["answers", ...i.path.map(String)].join("."), message: i.message })));
   }
-  a = await waitForToken(db, input.appointmentId, "answers", a);
-  const { data: patient } = await db.patient.get({ patientId: input.patientId }).go();
-  for (let i = 0; i < MAX_ATTEMPTS && a; i++) {
-    const state = stateOf(a);
-    assertOpen(a, state, "awaiting-answers", input.now);
-    const nowIso = toUtcIso(input.now);
+  const ready = await waitForToken(db, input.appointmentId, "answers", a);
+  if (!ready) throw new NotFoundError("Appointment", { appointmentId: input.appointmentId });
+  assertOpen(ready, stateOf(ready), "awaiting-answers", input.now);
+  const submission: Submission = { answers: parsed.data as Record<string, unknown>, submittedAt: toUtcIso(input.now), actor: input.actor };
+  return { appointment: ready, taskToken: ready.taskToken!, submission, questionnaire: config.questionnaire };
+}
+
+/** A nurse's decision, checked, and the token to resume the waiting workflow with. */
+export async function prepareDecision(
+  db: Db,
+  input: { appointmentId: string; decision: Decision; note?: string; actor: Actor; now: number },
+) {
+  const a = await read(db, input.appointmentId);
+  if (!a || !a.prescreening) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
+  const check = (x: Appointment) => {
+    assertOpen(x, stateOf(x), "awaiting-decision", input.now);
+    if (input.decision === "call-patient" && stateOf(x)!.calledPatientAt) {
+      throw new ConflictError("CALL_PATIENT_USED", "The wait was already extended once to call the patient; approve or reject now");
+    }
+  };
+  check(a);
+  const ready = await waitForToken(db, input.appointmentId, "decision", a);
+  if (!ready) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
+  check(ready);
+  const signal: DecisionSignal = { decision: input.decision, note: input.note, decidedAt: toUtcIso(input.now), actor: input.actor };
+  return { appointment: ready, taskToken: ready.taskToken!, signal };
+}
+
+/** Workflow step `record-answers`: the answers stored, the token spent, the nurses' queue entry. */
+export async function recordAnswers(db: Db, input: { appointmentId: string; submission: Submission; now: number }) {
+  return retrying(db, async () => {
+    const { a, state } = await heldFor(db, input.appointmentId, ["awaiting-answers"]);
+    const config = await prescreeningConfigFor(db, a.typeId);
+    const { data: patient } = await db.patient.get({ patientId: a.patientId }).go();
+    const submittedAt = input.submission.submittedAt;
     const next: PrescreeningState = {
-      ...state!,
+      ...state,
       state: "awaiting-decision",
-      answers: parsed.data as Record<string, unknown>,
-      submittedAt: nowIso,
-      slaDueAt: toUtcIso(slaDueFrom(config, input.now, Date.parse(state!.decideBy))),
+      answers: input.submission.answers,
+      submittedAt,
+      slaDueAt: toUtcIso(slaDueFrom(config, Date.parse(submittedAt), Date.parse(state.decideBy))),
     };
-    const current = a;
-    const result = await db.service.transaction
-      .write((tx) => [
-        patchAppointment(tx, current, { prescreening: next }, nowIso, ["taskToken", "taskTokenStage"]),
+    const nowIso = toUtcIso(input.now);
+    return {
+      result: { slaDueAt: next.slaDueAt },
+      ops: (tx: Tx) => [
+        patchAppointment(tx, a, { prescreening: next }, nowIso, ["taskToken", "taskTokenStage"]),
         tx.screening
           .create({
-            ...screeningKey(current, next),
-            regionId: current.regionId,
-            typeId: current.typeId,
-            start: current.start,
-            patientId: current.patientId,
+            ...screeningKey(a, next),
+            regionId: a.regionId,
+            typeId: a.typeId,
+            start: a.start,
+            patientId: a.patientId,
             patientName: patient?.name ?? "(unknown)",
             slaDueAt: next.slaDueAt!,
             decideBy: next.decideBy,
           })
           .commit(),
         // The audit records that answers came in, not what they say (medical content).
-        auditItem(tx, current, "prescreening.answered", input.actor, input.now, { questions: Object.keys(next.answers ?? {}).length }),
-      ])
-      .go();
-    if (!result.canceled) {
-      return { appointment: { ...current, prescreening: next, version: current.version + 1, updatedAt: nowIso }, taskToken: current.taskToken! };
-    }
-    a = await read(db, input.appointmentId);
-    if (!a) break;
-  }
-  throw new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
+        auditItem(tx, a, "prescreening.answered", input.submission.actor, input.now, { questions: Object.keys(next.answers ?? {}).length }),
+      ],
+    };
+  });
 }
 
-/** A nurse's decision: stored (approve/reject close the queue entry; call-patient restarts
- * the SLA once) — then the caller resumes the workflow with the returned token. */
-export async function decidePrescreening(
-  db: Db,
-  input: { appointmentId: string; decision: Decision; note?: string; actor: Actor; now: number },
-) {
-  let a = await read(db, input.appointmentId);
-  if (!a || !a.prescreening) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
-  assertOpen(a, stateOf(a), "awaiting-decision", input.now);
-  if (input.decision === "call-patient" && stateOf(a)!.calledPatientAt) {
-    throw new ConflictError("CALL_PATIENT_USED", "The wait was already extended once to call the patient; approve or reject now");
-  }
-  const config = input.decision === "call-patient" ? await prescreeningConfigFor(db, a.typeId) : undefined;
-  a = await waitForToken(db, input.appointmentId, "decision", a);
-  for (let i = 0; i < MAX_ATTEMPTS && a; i++) {
-    const state = stateOf(a)!;
-    assertOpen(a, state, "awaiting-decision", input.now);
+/** Workflow step `record-decision`: approve/reject close the queue entry; call-patient
+ * restarts the SLA from the call (once). */
+export async function recordDecision(db: Db, input: { appointmentId: string; signal: DecisionSignal; now: number }) {
+  return retrying(db, async () => {
+    const { a, state } = await heldFor(db, input.appointmentId, ["awaiting-decision"]);
+    const { signal } = input;
     const nowIso = toUtcIso(input.now);
-    const current = a;
-    const called = input.decision === "call-patient";
-    if (called && state.calledPatientAt) {
-      throw new ConflictError("CALL_PATIENT_USED", "The wait was already extended once to call the patient; approve or reject now");
-    }
+    const called = signal.decision === "call-patient";
+    if (called && state.calledPatientAt) return { result: { decision: signal.decision, extended: false } };
+    const config = called ? await prescreeningConfigFor(db, a.typeId) : undefined;
     const next: PrescreeningState = called
-      ? { ...state, calledPatientAt: nowIso, callNote: input.note, slaDueAt: toUtcIso(slaDueFrom(config!, input.now, Date.parse(state.decideBy))) }
+      ? {
+          ...state,
+          calledPatientAt: signal.decidedAt,
+          callNote: signal.note,
+          slaDueAt: toUtcIso(slaDueFrom(config!, Date.parse(signal.decidedAt), Date.parse(state.decideBy))),
+        }
       : {
           ...state,
-          state: input.decision === "approve" ? "approved" : "rejected",
-          decision: input.decision,
-          decidedBy: input.actor.id,
-          decidedAt: nowIso,
-          note: input.note,
+          state: signal.decision === "approve" ? "approved" : "rejected",
+          decision: signal.decision,
+          decidedBy: signal.actor.id,
+          decidedAt: signal.decidedAt,
+          note: signal.note,
         };
-    const result = await db.service.transaction
-      .write((tx) => [
-        patchAppointment(tx, current, { prescreening: next }, nowIso, ["taskToken", "taskTokenStage"]),
+    return {
+      result: { decision: signal.decision, extended: called },
+      ops: (tx: Tx) => [
+        patchAppointment(tx, a, { prescreening: next }, nowIso, ["taskToken", "taskTokenStage"]),
         called
-          ? tx.screening.patch(screeningKey(current, state)).set({ calledPatientAt: nowIso, slaDueAt: next.slaDueAt! }).commit()
-          : tx.screening.delete(screeningKey(current, state)).commit(),
-        auditItem(tx, current, "prescreening.decided", input.actor, input.now, { decision: input.decision }),
-        eventItem(tx, current, "PreScreeningDecided", input.now, { patientId: current.patientId, decision: input.decision, start: current.start }),
-      ])
-      .go();
-    if (!result.canceled) {
-      return { appointment: { ...current, prescreening: next, version: current.version + 1, updatedAt: nowIso }, taskToken: current.taskToken! };
-    }
-    a = await read(db, input.appointmentId);
+          ? tx.screening.patch(screeningKey(a, state)).set({ calledPatientAt: signal.decidedAt, slaDueAt: next.slaDueAt! }).commit()
+          : tx.screening.delete(screeningKey(a, state)).commit(),
+        auditItem(tx, a, "prescreening.decided", signal.actor, input.now, { decision: signal.decision }),
+        eventItem(tx, a, "PreScreeningDecided", input.now, { patientId: a.patientId, decision: signal.decision, start: a.start }),
+      ],
+    };
+  });
+}
+
+/** After signalling, the request waits (briefly) for the workflow to record what it sent, so
+ * its answer shows the new state. Undefined if that took longer than `ms`. */
+export async function awaitRecorded(db: Db, appointmentId: string, recorded: (a: Appointment) => boolean, ms = 3000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const a = await read(db, appointmentId);
+    if (!a) return undefined;
+    if (recorded(a)) return a;
+    if (Date.now() >= deadline) return undefined;
+    await sleep(50);
   }
-  throw new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
 }
 
 /** The patient's view of an appointment's pre-screening: the questionnaire and where it stands. */
