@@ -25,10 +25,13 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
  * --ready-json` and the given extra arguments (e.g. `--controllable-clock`), and resolves when it
  * is ready. Its stderr goes to ours; stdout lines other than the ready line are echoed.
  */
-export async function spawnRuntime(args: string[] = [], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RuntimeProcess> {
+export async function spawnRuntime(
+  args: string[] = [],
+  options: { env?: Record<string, string>; timeoutMs?: number; /** keep data in $CAREBOOK_DATA_DIR instead of memory */ persist?: boolean } = {},
+): Promise<RuntimeProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "packages/local/src/main.ts", "--in-memory", "--port", "0", "--ready-json", ...args],
+    ["--import", "tsx", "packages/local/src/main.ts", ...(options.persist ? [] : ["--in-memory"]), "--port", "0", "--ready-json", ...args],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, POWERTOOLS_LOG_LEVEL: "ERROR", ...options.env } },
   );
   const exited = new Promise<void>((done) => child.once("exit", () => done()));

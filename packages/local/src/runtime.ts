@@ -19,7 +19,7 @@ import { DEMO_PASSWORD, DEMO_REGION_ID, demoUsers, seedDemoData } from "./seed";
 import { stepFunctionsRoutes } from "./stepfunctions/endpoint";
 import { createLocalStepFunctions, type LocalStepFunctions } from "./stepfunctions/engine";
 import { ensureTable } from "./table";
-import { localWorkflows, startSweeper } from "./workflows";
+import { localWorkflows, resumeWorkflows, startSweeper } from "./workflows";
 
 export const LOCAL_TABLE_NAME = "carebook-local";
 export const LOCAL_AUDIENCE = "carebook-local-client";
@@ -140,6 +140,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       }
       throw error;
     }
+    // Kept data may hold appointments whose workflows lived in the previous process.
+    if (dataDir) await resumeWorkflows(db, stepFunctions, DEMO_REGION_ID);
     const sweep =
       options.sweeper === false ? undefined : startSweeper({ handlerPath: sweeper.handler, periodMs: sweeper.periodMs, loadHandler, clock });
     return {

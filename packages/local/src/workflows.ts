@@ -4,11 +4,13 @@
  * way Step Functions invokes a Lambda, and the sweeper on a timer instead of EventBridge.
  */
 import { randomUUID } from "node:crypto";
+import type { Db } from "@carebook/core/entities/index";
+import { toUtcIso } from "@carebook/core/schedule/slots";
 import type { WorkflowDefinition } from "../../../functions/workflows/index";
 import { track } from "./activity";
 import type { ControllableClock } from "./clock";
 import { createLambdaContext, DEFAULT_TIMEOUT_MS, invokeLambda, type HandlerLoader } from "./http";
-import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalWorkflow, type TaskFunction } from "./stepfunctions/engine";
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStepFunctions, type LocalWorkflow, type TaskFunction } from "./stepfunctions/engine";
 
 /** The state machine's name, as the Workflows stack names it for a stage ("carebook-<name>"). */
 export const stateMachineNameOf = (workflow: string) => `carebook-${workflow}`;
@@ -136,4 +138,30 @@ export function startSweeper(options: { handlerPath: string; periodMs: number; l
       await running;
     },
   };
+}
+
+/**
+ * Executions live in this process only. After a restart on kept data (`.carebook/`), the holds
+ * and bookings made before would wait for workflows that are gone, so the runtime starts them
+ * again: the pre-screening of every hold (the definition's `ResumeAt` continues at the stage the
+ * appointment is at; a hold that lapsed meanwhile just ends, and the sweeper releases it) and
+ * the reminders of every booked appointment still ahead (past reminder times are skipped).
+ * In AWS, executions outlive deployments and nothing of this is needed.
+ */
+export async function resumeWorkflows(db: Db, engine: LocalStepFunctions, regionId: string, now = Date.now()) {
+  const { data: holds } = await db.hold.query.byRegion({ regionId }).go({ pages: "all" });
+  const ahead = await db.appointment.query
+    .byRegionTime({ regionId })
+    .gte({ start: toUtcIso(now) })
+    .go({ pages: "all", attributes: ["appointmentId", "status", "version"] });
+  const resumed = { prescreening: 0, reminders: 0 };
+  for (const hold of new Set(holds.map((h) => h.appointmentId))) {
+    engine.startExecution("prescreening", { appointmentId: hold }, hold);
+    resumed.prescreening++;
+  }
+  for (const a of ahead.data.filter((x) => x.status === "booked")) {
+    engine.startExecution("reminders", { appointmentId: a.appointmentId, version: a.version }, `${a.appointmentId}-v${a.version}`);
+    resumed.reminders++;
+  }
+  return resumed;
 }

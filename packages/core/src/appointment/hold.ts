@@ -108,12 +108,13 @@ function allClaims(a: Appointment): ClaimKey[] {
  */
 export async function beginPrescreening(db: Db, input: { appointmentId: string; now: number }) {
   return retrying(db, async () => {
-    const { a, state } = await heldFor(db, input.appointmentId, ["awaiting-answers"]);
+    const { a, state } = await heldFor(db, input.appointmentId, ["awaiting-answers", "awaiting-decision", "approved", "rejected"]);
     if (lapsed(a, input.now)) throw new HoldGoneError("the hold lapsed before the workflow began");
-    const result = { waitSeconds: seconds(Date.parse(state.answerBy) - input.now), answerBy: state.answerBy };
+    const stage = stageOf(state);
+    const result = { waitSeconds: seconds(Date.parse(state.answerBy) - input.now), answerBy: state.answerBy, stage };
     const until = Date.parse(state.decideBy) + HOLD_GRACE_MS;
     const untilIso = toUtcIso(until);
-    if (a.holdExpiresAt === untilIso) return { result }; // a retried step: done already
+    if (a.holdExpiresAt === untilIso) return { result }; // a retried step, or a resumed execution
     const nowIso = toUtcIso(input.now);
     return {
       result,
@@ -129,6 +130,19 @@ export async function beginPrescreening(db: Db, input: { appointmentId: string; 
       ],
     };
   });
+}
+
+/** Where an execution (re)starting for this hold continues (the definition's ResumeAt). */
+function stageOf(state: PrescreeningState): "answers" | "decision" | "approved" | "rejected" {
+  switch (state.state) {
+    case "awaiting-decision":
+      return "decision";
+    case "approved":
+    case "rejected":
+      return state.state;
+    default:
+      return "answers";
+  }
 }
 
 /** Workflow step `await`: keeps the waiting task's token with the appointment (never shown). */
