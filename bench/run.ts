@@ -119,7 +119,7 @@ if (sections.has("2")) {
   const N = Number(process.env.BENCH_BOOKINGS ?? 200);
   const doc = rt.db.client;
   let week = 5;
-  console.log(`\n2. booking throughput (${N} bookings per run; raw = the same 9-item TransactWriteItems, sent directly)`);
+  console.log(`\n2. booking throughput (${N} bookings per run; raw = the same 10-item TransactWriteItems, sent directly)`);
   for (const width of [1, CONCURRENCY]) {
     const day = weekday(week++);
     const people = await patients(N);
@@ -133,7 +133,7 @@ if (sections.has("2")) {
     const ok = results.filter((r) => r.status === 201).length;
 
     // The same write, raw: the exact TransactItems a booking sends (4 doctor claims, 3 patient
-    // claims, the appointment with its three index keys, the audit entry), built by ElectroDB
+    // claims, the appointment with its three index keys, the audit entry, the domain event), built by ElectroDB
     // for synthetic doctors, and sent straight to DynamoDB Local without any of the layers.
     const base = Date.parse(`${weekday(week++)}T09:00:00Z`);
     const rawItems = Array.from({ length: N }, (_, i) => {
@@ -143,7 +143,7 @@ if (sections.has("2")) {
       const claims = planClaims({ doctorId: `raw-doctor-${i % 50}`, patientId: `raw-patient-${i}`, blockStart: start, blockEnd: start + 20 * 60_000, start, end: start + 15 * 60_000 });
       const now = iso(Date.now());
       return rt.db.service.transaction
-        .write(({ claim, appointment, auditEntry }) => [
+        .write(({ claim, appointment, auditEntry, domainEvent }) => [
           ...[...claims.doctor, ...claims.patient].map((c) => claim.create({ ...c, appointmentId: id, expiresAt: 2_000_000_000 }).commit()),
           appointment.create({
             appointmentId: id, regionId: DEMO_REGION_ID, clinicId: BENCH_CLINIC, typeId: "general-consultation",
@@ -154,6 +154,7 @@ if (sections.has("2")) {
             createdAt: now, updatedAt: now,
           }).commit(),
           auditEntry.create({ auditId: randomUUID(), subjectType: "appointment", subjectId: id, clinicId: BENCH_CLINIC, action: "appointment.booked", actorId: "bench", actorRole: "patient", at: now, details: { start: iso(start) } }).commit(),
+          domainEvent.create({ eventId: randomUUID(), type: "AppointmentBooked", schemaVersion: 1, appointmentId: id, clinicId: BENCH_CLINIC, regionId: DEMO_REGION_ID, occurredAt: now, detail: { start: iso(start) } }).commit(),
         ])
         .params();
     });
