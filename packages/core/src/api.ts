@@ -106,6 +106,12 @@ export function appointmentView(a: Appointment) {
     version: a.version,
     history: a.history,
     cancelReason: a.cancelReason,
+    /** While pending: when the hold lapses unless pre-screening confirms it. */
+    holdExpiresAt: a.status === "pending" ? a.holdExpiresAt : undefined,
+    /** Where pre-screening stands (details at …/prescreening). */
+    prescreening: a.prescreening
+      ? { state: (a.prescreening as PrescreeningState).state, answerBy: (a.prescreening as PrescreeningState).answerBy }
+      : undefined,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
   };
