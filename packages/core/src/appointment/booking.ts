@@ -120,8 +120,6 @@ function toCandidates(doctors: Doctor[]) {
   return doctors.map((d) => ({ doctorId: d.doctorId, name: d.name, languages: d.languages }));
 }
 
-
-
 /**
  * Tries ranked doctors in order; `attempt` writes one transaction for one doctor.
  * A lost claim moves on to the next doctor; a transaction conflict retries the same one.
@@ -163,7 +161,6 @@ async function withoutClaims(db: Db, doctors: RankedDoctor[], blockStart: number
   const held = new Set(data.filter((c) => c.holdUntil === undefined || c.holdUntil >= now).map((c) => c.resource));
   return doctors.filter((d) => !held.has(doctorResource(d.doctorId)));
 }
-
 
 /**
  * One booking-shaped transaction, laid out the way `classify` reads it back:
@@ -319,7 +316,6 @@ function assertChangeable(appointment: Appointment, now: number, verb: "cancel" 
   }
 }
 
-
 export interface RescheduleInput {
   patientId: string;
   actor: Actor;
@@ -431,7 +427,7 @@ export async function cancelAppointment(db: Db, input: CancelInput): Promise<{ a
     // A hold is released the way its workflow releases it (some claims may have lapsed).
     const released = await releaseHold(db, {
       appointmentId: current.appointmentId,
-      reason: input.reason ? `cancelled: ${input.reason}` : "cancelled",
+      reason: input.reason ?? "cancelled",
       actor: input.actor,
       now: input.now,
     });

@@ -17,7 +17,7 @@ import { answersSchema } from "../prescreening/questionnaire";
 import { decisions, prescreeningStateSchema, type Decision, type PrescreeningState } from "../prescreening/state";
 import { toUtcIso } from "../schedule/slots";
 import type { ClaimKey } from "./claims";
-import { auditItem, claimsOf, eventItem, releaseItems, WORKFLOW_ACTOR, type Actor, type Tx, type TxOp } from "./tx";
+import { auditItem, claimsOf, eventItem, releaseItems, SWEEPER_ACTOR, WORKFLOW_ACTOR, type Actor, type Tx, type TxOp } from "./tx";
 
 /** Nothing left for the workflow to do: the appointment is no longer held (cancelled,
  * swept, or already past this step). Its name is what the state machine's Catch matches. */
@@ -309,7 +309,7 @@ export async function sweepExpiredHolds(db: Db, input: { regionId: string; now: 
     const result = await releaseHold(db, {
       appointmentId: hold.appointmentId,
       reason: "hold-expired",
-      actor: { id: "system:sweeper", role: "system" },
+      actor: SWEEPER_ACTOR,
       now: input.now,
       onlyIfLapsed: true,
     });
