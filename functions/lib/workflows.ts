@@ -48,6 +48,19 @@ export async function sendTaskSuccess(taskToken: string, output: Record<string, 
   await sfn().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
 }
 
+/**
+ * Resumes a waiting execution with what a person sent. The token is the arbiter between that
+ * person, a deadline and anyone else: if it is already spent, nothing was recorded and the
+ * caller gets `gone` (a 409) to report.
+ */
+export async function resumeWith(taskToken: string, output: Record<string, unknown>, gone: () => Error) {
+  try {
+    await sendTaskSuccess(taskToken, output);
+  } catch (error) {
+    throw isTaskGone(error) ? gone() : error;
+  }
+}
+
 export async function sendTaskFailure(taskToken: string, error: string, cause: string) {
   await sfn().send(new SendTaskFailureCommand({ taskToken, error, cause }));
 }

@@ -4,7 +4,7 @@ import { ConflictError } from "@carebook/core/errors";
 import type { PrescreeningState } from "@carebook/core/prescreening/state";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
-import { isTaskGone, sendTaskSuccess } from "../../lib/workflows";
+import { resumeWith } from "../../lib/workflows";
 
 export const handler = httpHandler(
   "POST /api/appointments/{id}/prescreening",
@@ -19,12 +19,7 @@ export const handler = httpHandler(
     });
     // The token decides between these answers and the answer deadline: if it is spent, the
     // workflow has timed out (and is releasing the hold) or took other answers; nothing is written.
-    try {
-      await sendTaskSuccess(taskToken, submission);
-    } catch (error) {
-      if (isTaskGone(error)) throw new ConflictError("PRESCREENING_CLOSED", "These answers came too late: the time to answer has passed");
-      throw error;
-    }
+    await resumeWith(taskToken, submission, () => new ConflictError("PRESCREENING_CLOSED", "These answers came too late: the time to answer has passed"));
     const recorded = await awaitRecorded(db, path.id, (a) => (a.prescreening as PrescreeningState | undefined)?.submittedAt === submission.submittedAt);
     const state: PrescreeningState = recorded?.prescreening ?? {
       ...(appointment.prescreening as PrescreeningState),

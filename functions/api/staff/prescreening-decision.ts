@@ -4,7 +4,7 @@ import { ConflictError } from "@carebook/core/errors";
 import type { PrescreeningState } from "@carebook/core/prescreening/state";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
-import { isTaskGone, sendTaskSuccess } from "../../lib/workflows";
+import { resumeWith } from "../../lib/workflows";
 
 export const handler = httpHandler(
   "POST /api/staff/prescreening/{appointmentId}/decision",
@@ -19,14 +19,11 @@ export const handler = httpHandler(
     });
     // The token decides between this decision, another nurse's, and the SLA timeout: only one
     // of them resumes the workflow, and only that one is recorded (by the workflow).
-    try {
-      await sendTaskSuccess(taskToken, signal);
-    } catch (error) {
-      if (isTaskGone(error)) {
-        throw new ConflictError("PRESCREENING_MOVED_ON", "The pre-screening moved on meanwhile (another decision or a deadline); reload it");
-      }
-      throw error;
-    }
+    await resumeWith(
+      taskToken,
+      signal,
+      () => new ConflictError("PRESCREENING_MOVED_ON", "The pre-screening moved on meanwhile (another decision or a deadline); reload it"),
+    );
     const recorded = await awaitRecorded(db, appointment.appointmentId, (a) => {
       const state = a.prescreening as PrescreeningState | undefined;
       return a.status !== "pending" || state?.decidedAt === signal.decidedAt || state?.calledPatientAt === signal.decidedAt;
