@@ -5,6 +5,7 @@
  * moved to make timeouts happen.
  */
 import { describe, expect, it } from "vitest";
+import { parseEvent } from "@carebook/core/events/schemas";
 import { api, testDb } from "../integration/harness";
 import {
   advance,
@@ -128,12 +129,9 @@ describe("pre-screening workflow", () => {
       "prescreening.decided",
       "appointment.booked",
     ]);
-    expect((await events(held.id)).map((e) => e.type)).toEqual([
-      "AppointmentPending",
-      "PreScreeningRequested",
-      "PreScreeningDecided",
-      "AppointmentBooked",
-    ]);
+    const trail = await events(held.id);
+    expect(trail.map((e) => e.type)).toEqual(["AppointmentPending", "PreScreeningRequested", "PreScreeningDecided", "AppointmentBooked"]);
+    for (const e of trail) expect(() => parseEvent(e)).not.toThrow();
   });
 
   it("reject → cancelled and the time is free again", async () => {

@@ -186,7 +186,7 @@ export async function escalatePrescreening(db: Db, input: { appointmentId: strin
         auditItem(tx, a, "prescreening.escalated", WORKFLOW_ACTOR, input.now, { slaDueAt: state.slaDueAt, decideBy: state.decideBy }),
         eventItem(tx, a, "PreScreeningEscalated", input.now, {
           audience: ["nurse", "admin"],
-          slaDueAt: state.slaDueAt,
+          slaDueAt: state.slaDueAt!,
           decideBy: state.decideBy,
           start: a.start,
         }),

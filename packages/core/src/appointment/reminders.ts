@@ -4,6 +4,7 @@
  * cancel changes the status, so an older run wakes up, re-reads, and sends nothing.
  */
 import type { Appointment, Db } from "../entities";
+import { buildEvent } from "../events/schemas";
 import { toUtcIso } from "../schedule/slots";
 
 const MINUTE = 60_000;
@@ -51,27 +52,23 @@ export async function sendReminder(db: Db, input: { appointmentId: string; versi
   }
   const appointment = a!;
   try {
-    await db.domainEvent
-      .create({
-        eventId: `reminder:${appointment.appointmentId}:v${input.version}:${input.kind}`,
-        type: "ReminderDue",
-        schemaVersion: 1,
-        appointmentId: appointment.appointmentId,
-        clinicId: appointment.clinicId,
-        regionId: appointment.regionId,
-        // The due time, not the clock: the item's key must be the same on a retry.
-        occurredAt: input.at,
-        detail: {
-          recordedAt: toUtcIso(input.now),
-          patientId: appointment.patientId,
-          kind: input.kind,
-          dueAt: input.at,
-          start: appointment.start,
-          version: input.version,
-          doctorName: appointment.doctorName,
-        },
-      })
-      .go();
+    const event = buildEvent(
+      "ReminderDue",
+      appointment,
+      // The due time, not the clock: the item's key must be the same on a retry.
+      input.at,
+      {
+        patientId: appointment.patientId,
+        kind: input.kind,
+        dueAt: input.at,
+        recordedAt: toUtcIso(input.now),
+        start: appointment.start,
+        version: input.version,
+        doctorName: appointment.doctorName,
+      },
+      `reminder:${appointment.appointmentId}:v${input.version}:${input.kind}`,
+    );
+    await db.domainEvent.create(event).go();
   } catch (error) {
     // Same event id already written: a retried step. Anything else is a real failure.
     if ((error as { cause?: { name?: string } }).cause?.name !== "ConditionalCheckFailedException") throw error;

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Appointment, Db } from "../entities";
 import { ConflictError } from "../errors";
+import { buildEvent, type EventDetail, type EventType } from "../events/schemas";
 import { claimExpiry, planClaims, type ClaimKey } from "./claims";
 
 export interface Actor {
@@ -87,27 +88,16 @@ export function auditItem(tx: Tx, appointment: Pick<Appointment, "appointmentId"
     .commit();
 }
 
-/** A domain event written in the same transaction as the change it reports (an outbox item). */
-export function eventItem(
+/** A domain event written in the same transaction as the change it reports (an outbox item),
+ * built and validated by events/schemas.ts. */
+export function eventItem<T extends EventType>(
   tx: Tx,
   appointment: Pick<Appointment, "appointmentId" | "clinicId" | "regionId">,
-  type: string,
+  type: T,
   now: number,
-  detail: Record<string, unknown>,
-  eventId: string = randomUUID(),
+  detail: EventDetail<T>,
 ) {
-  return tx.domainEvent
-    .create({
-      eventId,
-      type,
-      schemaVersion: 1,
-      appointmentId: appointment.appointmentId,
-      clinicId: appointment.clinicId,
-      regionId: appointment.regionId,
-      occurredAt: new Date(now).toISOString(),
-      detail,
-    })
-    .commit();
+  return tx.domainEvent.create(buildEvent(type, appointment, new Date(now).toISOString(), detail)).commit();
 }
 
 export function claimsOf(a: Appointment): { doctor: ClaimKey[]; patient: ClaimKey[] } {
