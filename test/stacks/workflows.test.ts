@@ -19,7 +19,6 @@ import {
   allStatements,
   asList,
   deployedHandlers,
-  deployedStateMachines,
   functionIdOf,
   functionStatements,
   lambdaHandler,

@@ -45,7 +45,8 @@ function parseJsonField(text: unknown, field: string, code: string): unknown {
   }
 }
 
-function describe(e: ExecutionRecord) {
+/** What ListExecutions says of an execution (DescribeExecution says more). */
+function summary(e: ExecutionRecord) {
   return {
     executionArn: e.executionArn,
     stateMachineArn: e.stateMachineArn,
@@ -53,6 +54,12 @@ function describe(e: ExecutionRecord) {
     status: e.status,
     startDate: epochSeconds(e.startDate),
     ...(e.stopDate ? { stopDate: epochSeconds(e.stopDate) } : {}),
+  };
+}
+
+function describe(e: ExecutionRecord) {
+  return {
+    ...summary(e),
     input: JSON.stringify(e.input),
     inputDetails: { included: true },
     ...(e.status === "SUCCEEDED" ? { output: JSON.stringify(e.output ?? null), outputDetails: { included: true } } : {}),
@@ -117,14 +124,7 @@ export function stepFunctionsOperations(engine: LocalStepFunctions): Record<stri
       const all = engine.listExecutions({ workflow, status }).reverse();
       const page = all.slice(offset, offset + maxResults);
       return {
-        executions: page.map((e) => ({
-          executionArn: e.executionArn,
-          stateMachineArn: e.stateMachineArn,
-          name: e.name,
-          status: e.status,
-          startDate: epochSeconds(e.startDate),
-          ...(e.stopDate ? { stopDate: epochSeconds(e.stopDate) } : {}),
-        })),
+        executions: page.map(summary),
         ...(offset + maxResults < all.length ? { nextToken: Buffer.from(String(offset + maxResults)).toString("base64url") } : {}),
       };
     },
