@@ -1,0 +1,85 @@
+/**
+ * The events table: who reads the table's stream, and which bus rules feed which consumers —
+ * declared once, like functions/routes.ts and functions/workflows/index.ts. The Events stack
+ * deploys it (stream event-source mappings with these filters, the bus, one rule per
+ * consumer with its pattern, a dead-letter queue per consumer); the local runtime reads
+ * DynamoDB Local's stream with the same filters and routes events through the same patterns
+ * with the project's matcher (packages/core/src/events/pattern.ts). Pure data.
+ */
+import { EVENT_SOURCE } from "@carebook/core/events/bus";
+import type { EventPattern } from "@carebook/core/events/pattern";
+import type { EventType } from "@carebook/core/events/schemas";
+import type { TableAccess } from "../routes";
+import type { WorkflowName } from "../workflows/index";
+
+/** Environment variable holding the bus name (publisher) — set by the Events stack. */
+export const EVENT_BUS_ENV = "CAREBOOK_EVENT_BUS";
+
+export type Channel = "email" | "sms" | "push";
+
+/** A Lambda fed by the table's stream (an event-source mapping). */
+export interface StreamConsumer {
+  handler: string;
+  table: TableAccess;
+  description: string;
+  /** Event-source-mapping filter criteria (EventBridge pattern syntax over the stream record,
+   * as Lambda hands it over: `eventName`, `dynamodb.NewImage.<attr>.S`…). Any one matches. */
+  filters: EventPattern[];
+  /** Records per invocation. */
+  batchSize: number;
+  /** Puts events on the bus (events:PutEvents on it, and its name in EVENT_BUS_ENV). */
+  publishes?: boolean;
+}
+
+/** A Lambda target of a bus rule. */
+export interface EventConsumer {
+  handler: string;
+  table: TableAccess;
+  description: string;
+  /** The rule's event pattern. */
+  pattern: EventPattern;
+  /** Workflows it starts (states:StartExecution on exactly those). */
+  starts?: readonly WorkflowName[];
+  /** Channels it sends on (ses:SendEmail, sns:Publish). */
+  sends?: readonly Channel[];
+}
+
+const appointmentEvents = (...types: EventType[]): EventPattern => ({ source: [EVENT_SOURCE], "detail-type": types });
+
+/** `__edb_e__` is ElectroDB's entity-name attribute on every item. */
+const inserted = (entity: string): EventPattern => ({
+  eventName: ["INSERT"],
+  dynamodb: { NewImage: { __edb_e__: { S: [entity] } } },
+});
+
+export const streamConsumers = {
+  publisher: {
+    handler: "functions/events/publish.handler",
+    table: "none",
+    description: "Publishes each committed domain event (outbox item) to the bus",
+    filters: [inserted("domainEvent")],
+    batchSize: 100,
+    publishes: true,
+  },
+} as const satisfies Record<string, StreamConsumer>;
+
+export const eventConsumers = {
+  reminders: {
+    handler: "functions/events/start-reminders.handler",
+    table: "none",
+    description: "Starts the reminders workflow of each booked (or rescheduled) appointment version",
+    pattern: appointmentEvents("AppointmentBooked", "AppointmentRescheduled"),
+    starts: ["reminders"],
+  },
+} as const satisfies Record<string, EventConsumer>;
+
+export type StreamConsumerName = keyof typeof streamConsumers;
+export type EventConsumerName = keyof typeof eventConsumers;
+
+export function streamConsumerEntries(): Array<[StreamConsumerName, StreamConsumer]> {
+  return Object.entries(streamConsumers) as Array<[StreamConsumerName, StreamConsumer]>;
+}
+
+export function eventConsumerEntries(): Array<[EventConsumerName, EventConsumer]> {
+  return Object.entries(eventConsumers) as Array<[EventConsumerName, EventConsumer]>;
+}
