@@ -18,7 +18,6 @@ import {
 import { WORKFLOW_ACTOR } from "@carebook/core/appointment/tx";
 import { dynamo } from "../lib/env";
 import { workflowHandler } from "../lib/workflow-handler";
-import { startReminders } from "../lib/workflows";
 
 const appointmentId = z.string().min(1);
 
@@ -30,7 +29,6 @@ const stepSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("record-decision"), appointmentId, signal: decisionSignalSchema }),
   z.object({ action: z.literal("escalate"), appointmentId }),
   z.object({ action: z.literal("confirm"), appointmentId }),
-  z.object({ action: z.literal("start-reminders"), appointmentId, version: z.number().int().min(1) }),
   z.object({ action: z.literal("release"), appointmentId, reason: z.string().min(1) }),
 ]);
 
@@ -52,9 +50,6 @@ export const handler = workflowHandler(stepSchema, async (step) => {
       return escalatePrescreening(db, { appointmentId: step.appointmentId, now });
     case "confirm":
       return confirmHold(db, { appointmentId: step.appointmentId, now });
-    case "start-reminders":
-      await startReminders(step.appointmentId, step.version);
-      return { started: true };
     case "release": {
       const released = await releaseHold(db, { appointmentId: step.appointmentId, reason: step.reason, actor: WORKFLOW_ACTOR, now });
       return { released: released !== undefined };

@@ -5,7 +5,7 @@ import { UnavailableError } from "@carebook/core/errors";
 import { dynamo, env } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 import { logger } from "../../lib/logger";
-import { startPrescreening, startReminders } from "../../lib/workflows";
+import { startPrescreening } from "../../lib/workflows";
 
 export const handler = httpHandler(
   "POST /api/appointments",
@@ -33,14 +33,8 @@ export const handler = httpHandler(
         await releaseHold(db, { appointmentId: appointment.appointmentId, reason: "workflow-unavailable", actor, now: Date.now() });
         throw new UnavailableError("WORKFLOW_UNAVAILABLE", "Booking is briefly unavailable for this visit type; nothing was booked, try again");
       }
-    } else {
-      try {
-        await startReminders(appointment.appointmentId, appointment.version);
-      } catch (error) {
-        // The booking stands; only its reminders are missing. Logged for the operator.
-        logger.error("could not start reminders", { appointmentId: appointment.appointmentId, error });
-      }
     }
+    // Reminders start from the AppointmentBooked event (functions/events/start-reminders.ts).
     return json(201, appointmentView(appointment), { location: `/api/appointments/${appointment.appointmentId}` });
   },
   { idempotent: true },

@@ -2,8 +2,6 @@ import { appointmentView } from "@carebook/core/api";
 import { rescheduleAppointment } from "@carebook/core/appointment/booking";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
-import { logger } from "../../lib/logger";
-import { startReminders } from "../../lib/workflows";
 
 export const handler = httpHandler(
   "POST /api/appointments/{id}/reschedule",
@@ -15,12 +13,8 @@ export const handler = httpHandler(
       start: Date.parse(body.start),
       now,
     });
-    // A fresh run for the new version; the old run finds the version moved and sends nothing.
-    try {
-      await startReminders(appointment.appointmentId, appointment.version);
-    } catch (error) {
-      logger.error("could not start reminders", { appointmentId: appointment.appointmentId, error });
-    }
+    // The AppointmentRescheduled event starts a fresh reminders run for the new version; the
+    // old run finds the version moved and sends nothing.
     return json(200, appointmentView(appointment));
   },
   { idempotent: true },

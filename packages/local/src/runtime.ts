@@ -1,14 +1,16 @@
 /**
  * The embedded runtime: DynamoDB Local holding the Storage stack's table, the route table's
  * handlers behind an API-Gateway-shaped HTTP server, a local stand-in for Cognito, the
- * workflow table on a local Step Functions (with its AWS JSON endpoint at /local/sfn) and the
- * sweeper on a timer. `npm start` runs it (main.ts); the tests and benchmarks start it too.
+ * workflow table on a local Step Functions (with its AWS JSON endpoint at /local/sfn), the
+ * events table on the table's stream and a local bus (/local/events), and the sweeper on a
+ * timer. `npm start` runs it (main.ts); the tests and benchmarks start it too.
  */
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { Server } from "node:http";
 import { createDb, type Db } from "@carebook/core/entities/index";
 import { ensurePatientProfile } from "@carebook/core/patient";
+import { EVENT_BUS_ENV, eventConsumerEntries, streamConsumerEntries } from "../../../functions/events/index";
 import { routes } from "../../../functions/routes";
 import { sweeper, workflowEntries, type WorkflowDefinition } from "../../../functions/workflows/index";
 import { createLocalIssuer, type LocalIssuer } from "./auth";
@@ -16,7 +18,8 @@ import { clockRoutes, controllableClock, installControllableClock, type Controll
 import { findFreePort, makeDocumentClient, makeDynamoClient, startDynamoLocal } from "./dynamo";
 import { createApiServer, importHandler, listen, PROJECT_ROOT, type ExtraRoute } from "./http";
 import { DEMO_PASSWORD, DEMO_REGION_ID, demoUsers, seedDemoData } from "./seed";
-import { stepFunctionsRoutes } from "./stepfunctions/endpoint";
+import { createLocalBus, eventsRoutes, startStreamConsumers, type LocalBus, type StreamConsumers } from "./events";
+import { faultsEndpoint, stepFunctionsRoutes, type FaultPlan } from "./stepfunctions/endpoint";
 import { createLocalStepFunctions, type LocalStepFunctions } from "./stepfunctions/engine";
 import { ensureTable } from "./table";
 import { localWorkflows, resumeWorkflows, startSweeper } from "./workflows";
@@ -57,6 +60,10 @@ export interface Runtime {
   stepFunctions: LocalStepFunctions;
   /** `${url}/local/sfn`, what CAREBOOK_SFN_ENDPOINT is set to. */
   sfnEndpoint: string;
+  /** The local EventBridge bus (also served at `${url}/local/events`). */
+  bus: LocalBus;
+  /** The stream consumers (publisher…): `drain()` delivers everything committed so far. */
+  streams: StreamConsumers;
   /** Set when running on the controllable clock. */
   clock?: ControllableClock;
   startupMs: number;
@@ -111,8 +118,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const arnOf = new Map(stepFunctions.stateMachines().map((m) => [m.workflow, m.stateMachineArn]));
     for (const [name, workflow] of entries) process.env[workflow.arnEnv] = arnOf.get(name)!;
     process.env.CAREBOOK_SFN_ENDPOINT = sfnEndpoint;
+    // Events: the bus's consumers in-process, its endpoint for the publisher's EventBridgeClient.
+    const bus = createLocalBus({ consumers: eventConsumerEntries(), loadHandler, dataDir });
+    process.env[EVENT_BUS_ENV] = bus.name;
+    process.env.CAREBOOK_EVENTS_ENDPOINT = `http://127.0.0.1:${port}/local/events`;
+    let streams: StreamConsumers | undefined;
+    const sfnFaults: FaultPlan = new Map();
     const extraRoutes: Record<string, ExtraRoute> = {
-      ...stepFunctionsRoutes(stepFunctions),
+      ...stepFunctionsRoutes(stepFunctions, sfnFaults),
+      ...eventsRoutes(bus),
+      "POST /local/faults": faultsEndpoint({ stepFunctions: sfnFaults, events: bus.faults }),
+      /** Delivers every event committed so far before answering (tests). */
+      "POST /local/streams/drain": async (req, res) => {
+        req.resume();
+        await streams?.drain();
+        res.writeHead(204).end();
+      },
       ...(clock ? clockRoutes(clock) : {}),
     };
 
@@ -142,6 +163,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     // Kept data may hold appointments whose workflows lived in the previous process.
     if (dataDir) await resumeWorkflows(db, stepFunctions, DEMO_REGION_ID);
+    // From the stream checkpoints in dataDir: what committed while no one was reading comes now.
+    streams = startStreamConsumers({
+      consumers: streamConsumerEntries(),
+      endpoint: dynamoLocal.endpoint,
+      tableName: LOCAL_TABLE_NAME,
+      loadHandler,
+      dataDir,
+    });
+    // For tools run beside `npm start` (npm run audit:verify): where this runtime's data is.
+    const runtimeFile = dataDir ? join(dataDir, "runtime.json") : undefined;
+    if (runtimeFile) {
+      writeFileSync(runtimeFile, JSON.stringify({ url, dynamoEndpoint: dynamoLocal.endpoint, tableName: LOCAL_TABLE_NAME, pid: process.pid }, null, 2) + "\n");
+    }
     const sweep =
       options.sweeper === false ? undefined : startSweeper({ handlerPath: sweeper.handler, periodMs: sweeper.periodMs, loadHandler, clock });
     return {
@@ -154,10 +188,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       server,
       stepFunctions,
       sfnEndpoint,
+      bus,
+      streams,
       clock,
       startupMs: Date.now() - started,
       async stop() {
         await sweep?.stop();
+        await streams.stop();
+        if (runtimeFile) rmSync(runtimeFile, { force: true });
         stepFunctions.stopAll();
         await new Promise<void>((done) => server.close(() => done()));
         server.closeAllConnections();

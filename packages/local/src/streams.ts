@@ -4,7 +4,7 @@
  *
  * ```ts
  * const reader = createStreamReader({ endpoint, tableName, checkpointFile, onRecords });
- * reader.start();          // polls every pollMs (real setTimeout) until stop()
+ * reader.start();          // polls every pollMs of real time (even on the controllable clock) until stop()
  * await reader.drain();    // reads until every shard is caught up (tests, shutdown)
  * await reader.stop();     // waits for the batch in flight; no timer is left behind
  * ```
@@ -38,7 +38,9 @@ import {
   type ShardIteratorType,
 } from "@aws-sdk/client-dynamodb-streams";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDBRecord } from "aws-lambda";
 import { domainEventSchema, type DomainEvent } from "@carebook/core/entities/index";
+import { realClearTimeout, realSetTimeout } from "./real-time";
 
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
 const LOCAL_REGION = "local";
@@ -54,6 +56,8 @@ export interface ChangeRecord {
   keys: Record<string, unknown>;
   newImage: Record<string, unknown> | undefined;
   oldImage: Record<string, unknown> | undefined;
+  /** The record as Lambda hands it to a stream-triggered function (images still marshalled). */
+  lambda: DynamoDBRecord;
 }
 
 export interface StreamReaderOptions {
@@ -106,11 +110,32 @@ function errorName(error: unknown): string | undefined {
     : undefined;
 }
 
-function toChangeRecord(record: _Record, shardId: string): ChangeRecord {
-  const data = record.dynamodb ?? {};
+/**
+ * DynamoDB Local 3.3.0 writes an empty map attribute (`{"M": {}}`, e.g. an audit entry's
+ * empty `details`) into stream records as a bare `{}`, which no reader accepts ("No value
+ * defined"). Real DynamoDB streams keep `{"M": {}}`; this puts it back.
+ */
+function repairEmptyMaps<T>(data: T): T {
+  const fixValue = (value: unknown): unknown => {
+    if (!value || typeof value !== "object") return value;
+    const v = value as Record<string, unknown>;
+    if (Object.keys(v).length === 0) return { M: {} };
+    if (v.M && typeof v.M === "object") return { M: fixImage(v.M as Record<string, unknown>) };
+    if (Array.isArray(v.L)) return { L: v.L.map(fixValue) };
+    return v;
+  };
+  const fixImage = (image: Record<string, unknown>) => Object.fromEntries(Object.entries(image).map(([k, v]) => [k, fixValue(v)]));
+  const d = { ...data } as Record<string, unknown>;
+  for (const key of ["Keys", "NewImage", "OldImage"]) if (d[key]) d[key] = fixImage(d[key] as Record<string, unknown>);
+  return d as T;
+}
+
+type LambdaImage = NonNullable<NonNullable<DynamoDBRecord["dynamodb"]>["Keys"]>;
+
+function toChangeRecord(record: _Record, shardId: string, streamArn: string): ChangeRecord {
+  const data = repairEmptyMaps(record.dynamodb ?? {});
   // The Streams client's AttributeValue has the same shape as DynamoDB's.
-  const image = (value: unknown) =>
-    value ? unmarshall(value as Record<string, AttributeValue>) : undefined;
+  const image = (value: unknown) => (value ? unmarshall(value as Record<string, AttributeValue>) : undefined);
   return {
     recordId: record.eventID ?? "",
     eventName: record.eventName as ChangeRecord["eventName"],
@@ -120,6 +145,24 @@ function toChangeRecord(record: _Record, shardId: string): ChangeRecord {
     keys: image(data.Keys) ?? {},
     newImage: image(data.NewImage),
     oldImage: image(data.OldImage),
+    lambda: {
+      eventID: record.eventID,
+      eventName: record.eventName as DynamoDBRecord["eventName"],
+      eventVersion: record.eventVersion ?? "1.1",
+      eventSource: "aws:dynamodb",
+      awsRegion: record.awsRegion ?? LOCAL_REGION,
+      eventSourceARN: streamArn,
+      ...(record.userIdentity ? { userIdentity: record.userIdentity } : {}),
+      dynamodb: {
+        ...(data.ApproximateCreationDateTime ? { ApproximateCreationDateTime: Math.floor(data.ApproximateCreationDateTime.getTime() / 1000) } : {}),
+        Keys: data.Keys as LambdaImage,
+        ...(data.NewImage ? { NewImage: data.NewImage as LambdaImage } : {}),
+        ...(data.OldImage ? { OldImage: data.OldImage as LambdaImage } : {}),
+        SequenceNumber: data.SequenceNumber,
+        SizeBytes: data.SizeBytes,
+        StreamViewType: data.StreamViewType as NonNullable<DynamoDBRecord["dynamodb"]>["StreamViewType"],
+      },
+    },
   };
 }
 
@@ -261,7 +304,7 @@ export function createStreamReader(options: StreamReaderOptions): StreamReader {
         if (errorName(error) === "ExpiredIteratorException" && expiredRetries++ < 3) continue;
         throw error;
       }
-      const records = (out.Records ?? []).map((r) => toChangeRecord(r, shardId));
+      const records = (out.Records ?? []).map((r) => toChangeRecord(r, shardId, arn));
       if (records.length) {
         try {
           await options.onRecords(records);
@@ -308,7 +351,7 @@ export function createStreamReader(options: StreamReaderOptions): StreamReader {
 
   function schedule(): void {
     if (!running) return;
-    timer = setTimeout(() => {
+    timer = realSetTimeout(() => {
       timer = undefined;
       void serialised(pass)
         .catch((error) => onError(error))
@@ -324,11 +367,11 @@ export function createStreamReader(options: StreamReaderOptions): StreamReader {
     },
     async stop() {
       running = false;
-      if (timer) clearTimeout(timer);
+      if (timer) realClearTimeout(timer);
       timer = undefined;
       await queue;
       // A poll that was in flight may have scheduled nothing (running is false), but clear again.
-      if (timer) clearTimeout(timer);
+      if (timer) realClearTimeout(timer);
       timer = undefined;
       ddb?.destroy();
       streams?.destroy();

@@ -208,41 +208,54 @@ export function executionsEndpoint(engine: LocalStepFunctions) {
 }
 
 /**
- * `POST /local/faults` `{ "stepFunctions": { "StartExecution": 10 } }` (local only): the next
- * 10 StartExecution calls answer 500, as an unavailable Step Functions would (the SDK retries
- * 500s, so count its retries too). `{ "stepFunctions": {} }` clears every fault.
+ * `POST /local/faults` (local only), one plan per service: `{ "stepFunctions":
+ * { "StartExecution": 10 } }` makes the next 10 StartExecution calls answer 500, as an
+ * unavailable service would (the SDK retries 500s, so count its retries too); `{ "events":
+ * { "PutEvents": 3 } }` likewise for the local bus. A service given `{}` has its faults cleared;
+ * services not named are left as they are.
  */
-export function faultsEndpoint(faults: FaultPlan) {
+export function faultsEndpoint(plans: Record<string, FaultPlan>) {
+  const usage = `expected {${Object.keys(plans).map((k) => `"${k}"`).join(" | ")}: {"<Operation>": <count>}}`;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    let plan: unknown;
+    let body: unknown;
     try {
-      plan = JSON.parse(Buffer.concat(chunks).toString("utf8")).stepFunctions;
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
     } catch {
-      plan = undefined;
+      body = undefined;
     }
-    const entries = plan && typeof plan === "object" ? Object.entries(plan) : undefined;
-    if (!entries || entries.some(([, n]) => !Number.isInteger(n) || (n as number) < 0)) {
-      const text = JSON.stringify({ error: { code: "VALIDATION_FAILED", message: 'expected {"stepFunctions": {"<Operation>": <count>}}' } });
+    const services = body && typeof body === "object" && !Array.isArray(body) ? Object.entries(body) : [];
+    const valid =
+      services.length > 0 &&
+      services.every(
+        ([service, plan]) =>
+          service in plans &&
+          plan !== null &&
+          typeof plan === "object" &&
+          Object.values(plan as object).every((n) => Number.isInteger(n) && (n as number) >= 0),
+      );
+    if (!valid) {
+      const text = JSON.stringify({ error: { code: "VALIDATION_FAILED", message: usage } });
       res.writeHead(400, { "content-type": "application/json" });
       return void res.end(text);
     }
-    faults.clear();
-    for (const [op, n] of entries) faults.set(op, n as number);
+    for (const [service, plan] of services) {
+      const faults = plans[service]!;
+      faults.clear();
+      for (const [op, n] of Object.entries(plan as Record<string, number>)) faults.set(op, n);
+    }
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ stepFunctions: Object.fromEntries(faults) }));
+    res.end(JSON.stringify(Object.fromEntries(Object.entries(plans).map(([k, f]) => [k, Object.fromEntries(f)]))));
   };
 }
 
 /** The local routes of a runtime's Step Functions (for createApiServer's extraRoutes). */
-export function stepFunctionsRoutes(engine: LocalStepFunctions) {
-  const faults: FaultPlan = new Map();
+export function stepFunctionsRoutes(engine: LocalStepFunctions, faults: FaultPlan = new Map()) {
   const sfn = stepFunctionsEndpoint(engine, faults);
   return {
     "POST /local/sfn": sfn,
     "POST /local/sfn/": sfn,
     "GET /local/executions": executionsEndpoint(engine),
-    "POST /local/faults": faultsEndpoint(faults),
   };
 }
