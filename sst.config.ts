@@ -1,5 +1,6 @@
 import type { SSTConfig } from "sst";
 import { Api } from "./stacks/Api";
+import { Events } from "./stacks/Events";
 import { Storage } from "./stacks/Storage";
 import { Workflows } from "./stacks/Workflows";
 
@@ -8,6 +9,6 @@ export default {
     return { name: "carebook", region: "eu-west-1" };
   },
   stacks(app) {
-    app.stack(Storage).stack(Workflows).stack(Api);
+    app.stack(Storage).stack(Workflows).stack(Events).stack(Api);
   },
 } satisfies SSTConfig;

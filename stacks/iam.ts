@@ -1,4 +1,5 @@
 import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { Channel } from "../functions/events/index";
 import type { TableAccess } from "../functions/routes";
 import type { WorkflowName } from "../functions/workflows/index";
 
@@ -86,6 +87,77 @@ export function workflowPolicy(
         resources: ["*"],
       }),
     );
+  }
+  return statements;
+}
+
+/**
+ * What Lambda's event-source mapping does with the table's stream, on the function's behalf.
+ * The four actions of the DynamoDB Developer Guide's "IAM policy to allow an AWS Lambda
+ * function to access DynamoDB stream records", there on `table/<name>/stream/*`; here on the
+ * one stream ARN. Used instead of CDK's `grantStreamRead` (what `DynamoEventSource` calls),
+ * which puts `dynamodb:ListStreams` on Resource "*".
+ */
+export const streamReadActions = [
+  "dynamodb:DescribeStream",
+  "dynamodb:GetRecords",
+  "dynamodb:GetShardIterator",
+  "dynamodb:ListStreams",
+];
+
+export function streamReadPolicy(streamArn: string): PolicyStatement[] {
+  return [new PolicyStatement({ effect: Effect.ALLOW, actions: streamReadActions, resources: [streamArn] })];
+}
+
+export const publishActions = ["events:PutEvents"];
+
+/** events:PutEvents on the one bus, for a function that `publishes`; nothing otherwise. */
+export function publishPolicy(publishes: boolean | undefined, eventBusArn: string): PolicyStatement[] {
+  if (!publishes) return [];
+  return [new PolicyStatement({ effect: Effect.ALLOW, actions: publishActions, resources: [eventBusArn] })];
+}
+
+export const emailActions = ["ses:SendEmail", "ses:SendRawEmail"];
+export const notifyActions = ["sns:Publish"];
+
+/** Where a function that `sends` may send from: ARN patterns of this stage's account and region. */
+export interface SendResources {
+  /** SES identities (`arn:…:ses:<region>:<account>:identity/*`). */
+  emailIdentities: string;
+  /** SES configuration sets (`arn:…:ses:<region>:<account>:configuration-set/*`). */
+  emailConfigurationSets: string;
+}
+
+/**
+ * The least-privilege IAM statements for the channels an event consumer `sends` on.
+ *
+ * Email: SES authorizes SendEmail / SendRawEmail on the sending identity (required) and on the
+ * configuration set if the request names one (Service Authorization Reference, Amazon SES), so
+ * both are allowed only within this stage's account and region. `identity/*` rather than one
+ * identity because no stage declares its sender yet: narrow it to that identity's ARN (or add
+ * an `ses:FromAddress` condition) once the notification issue decides it.
+ *
+ * SMS and push: `sns:Publish` on Resource "*" — nothing narrower is documented to work. The
+ * Service Authorization Reference's only resource type for Publish is `topic`; a message to a
+ * phone number names no resource at all, and a push message names a platform endpoint, which
+ * is not an IAM resource type. What bounds the grant instead: only functions declaring `sms`
+ * or `push` get it. (Moving SMS to AWS End User Messaging's `sms-voice:SendTextMessage`
+ * would allow scoping to a phone pool or origination identity.)
+ */
+export function sendPolicy(sends: readonly Channel[] | undefined, resources: SendResources): PolicyStatement[] {
+  const channels = new Set(sends ?? []);
+  const statements: PolicyStatement[] = [];
+  if (channels.has("email")) {
+    statements.push(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: emailActions,
+        resources: [resources.emailIdentities, resources.emailConfigurationSets],
+      }),
+    );
+  }
+  if (channels.has("sms") || channels.has("push")) {
+    statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions: notifyActions, resources: ["*"] }));
   }
   return statements;
 }

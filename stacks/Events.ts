@@ -1,0 +1,170 @@
+import { ArnFormat, Duration, type Stack } from "aws-cdk-lib";
+import { EventBus, type EventPattern as CdkEventPattern, Rule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { dependsOn, Function as SstFunction, type StackContext, use } from "sst/constructs";
+import type { EventPattern } from "@carebook/core/events/pattern";
+import {
+  EVENT_BUS_ENV,
+  type EventConsumerName,
+  eventConsumerEntries,
+  type StreamConsumerName,
+  streamConsumerEntries,
+} from "../functions/events/index";
+import { functionDefaults, stageConfig } from "./config";
+import { publishPolicy, sendPolicy, streamReadPolicy, tablePolicy, workflowPolicy } from "./iam";
+import { Storage } from "./Storage";
+import { workflowEnvironment, Workflows } from "./Workflows";
+
+/**
+ * How long a failing stream batch is retried before its position goes to the consumer's queue.
+ * Records of a shard are delivered in order, so a failing record holds its shard back that
+ * long; bisecting and partial batch responses confine the wait to the records that fail.
+ * (The stream itself keeps records 24 hours.)
+ */
+const streamRetry = { retryAttempts: 20, maxRecordAge: Duration.hours(6) };
+/** EventBridge's retries of a delivery to a consumer (its asynchronous Invoke). */
+const busRetry = { retryAttempts: 24, maxEventAge: Duration.hours(6) };
+/** Lambda's retries of an event whose handler threw (2 is the most Lambda allows). */
+const invokeRetry = { retryAttempts: 2, maxEventAge: Duration.hours(6) };
+
+/**
+ * The domain events: the bus, and the consumers of the events table
+ * (functions/events/index.ts), deployed generically from its declarations.
+ *
+ * - Each stream consumer is a Lambda fed by the table's stream through an event-source mapping
+ *   with the declared filters, batch size, bisection on error, partial batch responses, and an
+ *   SQS queue that receives the position of any batch it finally gives up on.
+ * - Each event consumer is a Lambda target of its own rule on the bus, the rule's pattern the
+ *   declared one. Its SQS dead-letter queue takes both kinds of failure: events EventBridge
+ *   could not deliver (the target's dead-letter queue) and events whose handler still threw
+ *   after Lambda's retries (the function's dead-letter queue — EventBridge invokes Lambda
+ *   asynchronously, so a handler's error never reaches EventBridge's retry policy). In both
+ *   cases the message body is the event itself, so one redrive re-puts it on the bus.
+ *
+ * No archive on the bus: every event stays in the table as its outbox item (`domainEvent`),
+ * which can be republished; an archive would be a second copy of patient-related data outside
+ * the reach of erasure.
+ */
+export function Events({ app, stack }: StackContext) {
+  const { table } = use(Storage);
+  const { stateMachineArns } = use(Workflows);
+  // As in Api: the state machine ARNs are strings, so only this orders the deployment.
+  dependsOn(Workflows);
+  const { regionId } = stageConfig(stack.stage);
+
+  const bus = new EventBus(stack, "Bus", { eventBusName: app.logicalPrefixedName("events") });
+
+  stack.setDefaultFunctionProps({
+    ...functionDefaults,
+    environment: {
+      ...functionDefaults.environment,
+      TABLE_NAME: table.tableName,
+      CAREBOOK_REGION_ID: regionId,
+    },
+  });
+
+  const streamArn = table.cdk.table.tableStreamArn;
+  if (!streamArn) throw new Error("The table has no stream: set tableDefinition.stream");
+
+  const streamConsumers = {} as Record<StreamConsumerName, SstFunction>;
+  const eventConsumers = {} as Record<EventConsumerName, SstFunction>;
+  const deadLetterQueues = {} as Record<StreamConsumerName | EventConsumerName, Queue>;
+
+  for (const [name, consumer] of streamConsumerEntries()) {
+    const id = `${pascal(name)}StreamConsumer`;
+    const deadLetterQueue = deadLetterQueueOf(stack, id);
+    const fn = new SstFunction(stack, id, {
+      handler: consumer.handler,
+      description: `Stream consumer ${name}: ${consumer.description}`,
+      environment: consumer.publishes ? { [EVENT_BUS_ENV]: bus.eventBusName } : {},
+      permissions: [
+        ...streamReadPolicy(streamArn),
+        ...tablePolicy(consumer.table, table.tableArn),
+        ...publishPolicy(consumer.publishes, bus.eventBusArn),
+      ],
+    });
+    // Not CDK's DynamoEventSource: it grants dynamodb:ListStreams on "*" (streamReadPolicy
+    // above grants the stream actions on this stream only).
+    fn.addEventSourceMapping("TableStream", {
+      eventSourceArn: streamArn,
+      // The oldest record still in the stream: nothing committed is skipped when the mapping is
+      // (re)created.
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: consumer.batchSize,
+      filters: consumer.filters.map((filter) => FilterCriteria.filter(filter)),
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      ...streamRetry,
+      onFailure: new SqsDlq(deadLetterQueue),
+    });
+    streamConsumers[name] = fn;
+    deadLetterQueues[name] = deadLetterQueue;
+  }
+
+  for (const [name, consumer] of eventConsumerEntries()) {
+    const id = `${pascal(name)}EventConsumer`;
+    const deadLetterQueue = deadLetterQueueOf(stack, id);
+    const fn = new SstFunction(stack, id, {
+      handler: consumer.handler,
+      description: `Event consumer ${name}: ${consumer.description}`,
+      environment: workflowEnvironment(consumer.starts, stateMachineArns),
+      permissions: [
+        ...tablePolicy(consumer.table, table.tableArn),
+        ...workflowPolicy(consumer, stateMachineArns),
+        ...sendPolicy(consumer.sends, sendResources(stack)),
+      ],
+      ...invokeRetry,
+      deadLetterQueue,
+    });
+    new Rule(stack, `${pascal(name)}Rule`, {
+      eventBus: bus,
+      description: `Event consumer ${name}: ${consumer.description}`.slice(0, 512),
+      eventPattern: ruleEventPattern(name, consumer.pattern),
+      targets: [new LambdaFunction(fn, { ...busRetry, deadLetterQueue })],
+    });
+    eventConsumers[name] = fn;
+    deadLetterQueues[name] = deadLetterQueue;
+  }
+
+  stack.addOutputs({ EventBusName: bus.eventBusName });
+
+  return { bus, streamConsumers, eventConsumers, deadLetterQueues };
+}
+
+/** A consumer's own dead-letter queue. */
+function deadLetterQueueOf(stack: Stack, consumerId: string): Queue {
+  return new Queue(stack, `${consumerId}DeadLetterQueue`, {
+    // SSE-SQS, not a KMS key: EventBridge can only deliver to a queue encrypted with a
+    // customer-managed key whose policy admits it, and the aws/sqs key's policy cannot be changed.
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    // SQS's maximum: two weeks to notice, fix and redrive.
+    retentionPeriod: Duration.days(14),
+  });
+}
+
+/**
+ * The declared pattern, as the rule's EventPattern. CDK passes the keys of its EventPattern
+ * through as they are, except that it renames a top-level `detailType` to `detail-type` — a
+ * field name no EventBridge event has at the top, so a pattern naming it is a mistake.
+ */
+function ruleEventPattern(name: string, pattern: EventPattern): CdkEventPattern {
+  if ("detailType" in pattern) {
+    throw new Error(`Event consumer ${name}: the pattern names "detailType"; EventBridge's field is "detail-type"`);
+  }
+  return pattern as unknown as CdkEventPattern;
+}
+
+/** Where SES may send from: this stage's account and region only (see sendPolicy). */
+function sendResources(stack: Stack) {
+  const ses = (resource: string) =>
+    stack.formatArn({ service: "ses", resource, resourceName: "*", arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  return { emailIdentities: ses("identity"), emailConfigurationSets: ses("configuration-set") };
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

@@ -1,0 +1,528 @@
+/**
+ * Stack tests of the Events stack and the archive bucket, synthesized offline
+ * (test/stacks/synth.ts) and checked against the events table (functions/events/index.ts):
+ * every declaration is iterated, so a consumer added to the table is covered here unchanged.
+ */
+import { Template } from "aws-cdk-lib/assertions";
+import { getStack } from "sst/constructs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { validatePattern } from "@carebook/core/events/pattern";
+import {
+  EVENT_BUS_ENV,
+  type EventConsumer,
+  eventConsumerEntries,
+  type StreamConsumer,
+  streamConsumerEntries,
+} from "../../functions/events/index";
+import { workflowEntries } from "../../functions/workflows/index";
+import { Events } from "../../stacks/Events";
+import { publishPolicy, sendPolicy, streamReadPolicy } from "../../stacks/iam";
+import { Storage } from "../../stacks/Storage";
+import {
+  actionsOf,
+  allStatements,
+  asList,
+  buildApp,
+  functionIdOf,
+  functionStatements,
+  ofType,
+  referencedId,
+  regionId,
+  render,
+  type Resources,
+  resourcesFor,
+  resourcesOf,
+  roleStatements,
+  type Statement,
+  stateMachineArn,
+  synthesizeInBeforeAll,
+  tableActions,
+} from "./synth";
+
+/** What the event-source mapping reads the stream with, spelled out here rather than imported. */
+const streamActions = [
+  "dynamodb:DescribeStream",
+  "dynamodb:GetRecords",
+  "dynamodb:GetShardIterator",
+  "dynamodb:ListStreams",
+].sort();
+/** X-Ray's own actions, which CDK grants every traced Lambda (on Resource *). */
+const tracingActions = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
+const emailActions = ["ses:SendEmail", "ses:SendRawEmail"];
+
+const streamConsumers = streamConsumerEntries();
+const eventConsumers = eventConsumerEntries();
+const streamFilters = streamConsumers.flatMap(([name, consumer]) =>
+  consumer.filters.map((filter, i) => [name, i, filter] as const),
+);
+
+describe("the events table", () => {
+  it.each(eventConsumers)("declares a pattern EventBridge accepts for %s", (_name, consumer) => {
+    expect(validatePattern(consumer.pattern)).toEqual([]);
+  });
+
+  it.each(streamFilters)("declares a filter Lambda accepts for %s (#%i)", (_name, _i, filter) => {
+    // Lambda's filter criteria are EventBridge patterns over the stream record.
+    expect(validatePattern(filter)).toEqual([]);
+  });
+
+  it("gives every stream consumer at least one filter (none would deliver every change)", () => {
+    for (const [name, consumer] of streamConsumers) expect(consumer.filters.length, name).toBeGreaterThan(0);
+  });
+});
+
+describe("stacks/iam.ts helpers for the event consumers", () => {
+  // The events table may not declare every channel yet, so each is checked here directly.
+  const resources = { emailIdentities: "arn:identity/*", emailConfigurationSets: "arn:configuration-set/*" };
+  const json = (statements: ReturnType<typeof sendPolicy>) => statements.map((s) => s.toStatementJson());
+
+  it("grants nothing to a consumer that sends nothing", () => {
+    expect(json(sendPolicy(undefined, resources))).toEqual([]);
+    expect(json(sendPolicy([], resources))).toEqual([]);
+  });
+
+  it("grants SES sending on the stage's identities and configuration sets for email", () => {
+    expect(json(sendPolicy(["email"], resources))).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["ses:SendEmail", "ses:SendRawEmail"],
+        Resource: ["arn:identity/*", "arn:configuration-set/*"],
+      },
+    ]);
+  });
+
+  it("grants sns:Publish, on *, once for sms and push", () => {
+    const sns = { Effect: "Allow", Action: "sns:Publish", Resource: "*" };
+    expect(json(sendPolicy(["sms"], resources))).toEqual([sns]);
+    expect(json(sendPolicy(["push"], resources))).toEqual([sns]);
+    expect(json(sendPolicy(["push", "email", "sms"], resources))).toEqual([
+      expect.objectContaining({ Action: ["ses:SendEmail", "ses:SendRawEmail"] }),
+      sns,
+    ]);
+  });
+
+  it("grants PutEvents on the one bus to a publisher only", () => {
+    expect(json(publishPolicy(undefined, "arn:bus"))).toEqual([]);
+    expect(json(publishPolicy(false, "arn:bus"))).toEqual([]);
+    expect(json(publishPolicy(true, "arn:bus"))).toEqual([{ Effect: "Allow", Action: "events:PutEvents", Resource: "arn:bus" }]);
+  });
+
+  it("grants the four stream actions on the stream only", () => {
+    expect(json(streamReadPolicy("arn:stream"))).toEqual([
+      { Effect: "Allow", Action: streamActions.slice().sort(), Resource: "arn:stream" },
+    ]);
+  });
+});
+
+describe("Events stack", () => {
+  const synthesized = synthesizeInBeforeAll("events");
+  let template: Template;
+  let resources: Resources;
+  let storageResources: Resources;
+
+  beforeAll(() => {
+    template = Template.fromStack(getStack(Events));
+    storageResources = resourcesOf(synthesized.storage);
+    // Cross-stack references (the table's ARN and stream ARN) as the Storage values they import.
+    resources = resolveImports(resourcesOf(template), synthesized.storage) as Resources;
+  });
+
+  /** `{ "Fn::ImportValue": name }` → the value Storage exports under that name. */
+  function resolveImports(value: unknown, exporter: Template): unknown {
+    if (Array.isArray(value)) return value.map((v) => resolveImports(v, exporter));
+    if (value && typeof value === "object") {
+      if ("Fn::ImportValue" in value) {
+        const name = (value as { "Fn::ImportValue": string })["Fn::ImportValue"];
+        const outputs = Object.values(exporter.toJSON().Outputs ?? {}) as Array<{ Value: unknown; Export?: { Name: string } }>;
+        const output = outputs.find((o) => o.Export?.Name === name);
+        expect(output, `Storage exports ${name}`).toBeDefined();
+        return output!.Value;
+      }
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveImports(v, exporter)]));
+    }
+    return value;
+  }
+
+  const only = (type: string) => {
+    const found = ofType(storageResources, type);
+    expect(found, type).toHaveLength(1);
+    return found[0]!;
+  };
+  const tableAttribute = (attribute: string) => `\${GetAtt:${only("AWS::DynamoDB::Table")[0]}.${attribute}}`;
+  const busId = () => ofType(resources, "AWS::Events::EventBus")[0]![0];
+  const busArn = () => `\${GetAtt:${busId()}.Arn}`;
+  const queueArn = (queueId: string) => `\${GetAtt:${queueId}.Arn}`;
+  const roleOf = (functionId: string) => referencedId(resources[functionId]!.Properties.Role)!;
+  const variablesOf = (functionId: string): Record<string, unknown> =>
+    resources[functionId]!.Properties.Environment.Variables;
+
+  /** The one rule targeting a consumer's function, and that target. */
+  function ruleOf(functionId: string) {
+    const rules = ofType(resources, "AWS::Events::Rule").filter(([, rule]) =>
+      asList<{ Arn: unknown }>(rule.Properties.Targets).some((target) => referencedId(target.Arn) === functionId),
+    );
+    expect(rules, `rules targeting ${functionId}`).toHaveLength(1);
+    const [ruleId, rule] = rules[0]!;
+    expect(rule.Properties.Targets).toHaveLength(1);
+    return { ruleId, rule: rule.Properties, target: rule.Properties.Targets[0] };
+  }
+
+  /** The one event-source mapping invoking a consumer's function. */
+  function mappingOf(functionId: string) {
+    const mappings = ofType(resources, "AWS::Lambda::EventSourceMapping").filter(
+      ([, mapping]) => referencedId(mapping.Properties.FunctionName) === functionId,
+    );
+    expect(mappings, `event-source mappings of ${functionId}`).toHaveLength(1);
+    return mappings[0]![1].Properties;
+  }
+
+  /** Each consumer's dead-letter queue (logical id), found through what uses it. */
+  function deadLetterQueues(): Map<string, string> {
+    const queues = new Map<string, string>();
+    for (const [name, consumer] of streamConsumers) {
+      const mapping = mappingOf(functionIdOf(template, consumer.handler));
+      queues.set(`stream consumer ${name}`, referencedId(mapping.DestinationConfig.OnFailure.Destination)!);
+    }
+    for (const [name, consumer] of eventConsumers) {
+      const { target } = ruleOf(functionIdOf(template, consumer.handler));
+      queues.set(`event consumer ${name}`, referencedId(target.DeadLetterConfig.Arn)!);
+    }
+    return queues;
+  }
+
+  /** Every action of a consumer's role but the SQS ones (checked with its queue), sorted. */
+  function nonQueueActions(statements: Statement[]): string[] {
+    return [...actionsOf(statements)].filter((action) => !action.startsWith("sqs:")).sort();
+  }
+
+  /** What a consumer's declaration allows besides its stream and its queue. */
+  function declaredActions(consumer: Partial<StreamConsumer & EventConsumer>): string[] {
+    const sends = new Set(consumer.sends ?? []);
+    return [
+      ...tableActions(consumer.table!),
+      ...(consumer.starts?.length ? ["states:StartExecution"] : []),
+      ...(sends.has("email") ? emailActions : []),
+      ...(sends.has("sms") || sends.has("push") ? ["sns:Publish"] : []),
+      ...(consumer.publishes ? ["events:PutEvents"] : []),
+      ...tracingActions,
+    ];
+  }
+
+  describe("the bus", () => {
+    it("is one custom bus named for the stage and app", () => {
+      const buses = ofType(resources, "AWS::Events::EventBus");
+      expect(buses).toHaveLength(1);
+      expect(buses[0]![1].Properties.Name).toBe("test-carebook-events");
+      template.hasOutput("EventBusName", { Value: { Ref: busId() } });
+    });
+
+    it("deploys after the Workflows stack, whose state machines the consumers start", () => {
+      expect(getStack(Events).dependencies).toContain(synthesized.stacks.workflows);
+    });
+  });
+
+  describe("event consumers", () => {
+    it("has exactly one rule per event consumer, each on the bus", () => {
+      const rules = ofType(resources, "AWS::Events::Rule");
+      expect(rules).toHaveLength(eventConsumers.length);
+      for (const [id, rule] of rules) {
+        expect(referencedId(rule.Properties.EventBusName), id).toBe(busId());
+        expect(rule.Properties.State, id).toBe("ENABLED");
+      }
+    });
+
+    it.each(eventConsumers)("routes %s's declared pattern, exactly, to its own function", (_name, consumer) => {
+      const functionId = functionIdOf(template, consumer.handler);
+      const { rule, target } = ruleOf(functionId);
+      expect(rule.EventPattern).toEqual(consumer.pattern);
+      expect(target.Arn).toEqual({ "Fn::GetAtt": [functionId, "Arn"] });
+      // Bounded retries, then the dead-letter queue.
+      expect(target.RetryPolicy).toEqual({
+        MaximumRetryAttempts: expect.any(Number),
+        MaximumEventAgeInSeconds: expect.any(Number),
+      });
+      expect(resources[referencedId(target.DeadLetterConfig.Arn)!]?.Type).toBe("AWS::SQS::Queue");
+    });
+
+    it.each(eventConsumers)("lets only %s's rule invoke its function", (_name, consumer) => {
+      const functionId = functionIdOf(template, consumer.handler);
+      const { ruleId } = ruleOf(functionId);
+      const permissions = ofType(resources, "AWS::Lambda::Permission").filter(
+        ([, p]) => referencedId(p.Properties.FunctionName) === functionId,
+      );
+      expect(permissions.map(([, p]) => p.Properties)).toEqual([
+        {
+          Action: "lambda:InvokeFunction",
+          FunctionName: { "Fn::GetAtt": [functionId, "Arn"] },
+          Principal: "events.amazonaws.com",
+          SourceArn: { "Fn::GetAtt": [ruleId, "Arn"] },
+        },
+      ]);
+    });
+
+    it.each(eventConsumers)(
+      "parks %s's events in the same queue when its handler keeps failing",
+      (_name, consumer) => {
+        // EventBridge invokes Lambda asynchronously: a handler's error is retried by Lambda, and
+        // only the function's own dead-letter queue catches what still fails.
+        const functionId = functionIdOf(template, consumer.handler);
+        const { target } = ruleOf(functionId);
+        expect(resources[functionId]!.Properties.DeadLetterConfig).toEqual({ TargetArn: target.DeadLetterConfig.Arn });
+        const invokeConfigs = ofType(resources, "AWS::Lambda::EventInvokeConfig").filter(
+          ([, c]) => referencedId(c.Properties.FunctionName) === functionId,
+        );
+        expect(invokeConfigs.map(([, c]) => c.Properties)).toEqual([
+          expect.objectContaining({
+            Qualifier: "$LATEST",
+            MaximumRetryAttempts: expect.any(Number),
+            MaximumEventAgeInSeconds: expect.any(Number),
+          }),
+        ]);
+      },
+    );
+
+    it.each(eventConsumers)(
+      "tells %s the ARNs of exactly the workflows it starts, and lets it start those only",
+      (_name, consumer) => {
+        const functionId = functionIdOf(template, consumer.handler);
+        const starts = [...new Set(consumer.starts ?? [])];
+        const variables = variablesOf(functionId);
+        for (const [workflow, definition] of workflowEntries()) {
+          if (starts.includes(workflow)) {
+            expect(render(variables[definition.arnEnv])).toBe(stateMachineArn(synthesized.workflows, workflow));
+          } else {
+            expect(variables).not.toHaveProperty(definition.arnEnv);
+          }
+        }
+        expect(resourcesFor(functionStatements(resources, functionId), "states:StartExecution")).toEqual(
+          starts.map((workflow) => stateMachineArn(synthesized.workflows, workflow)).sort(),
+        );
+      },
+    );
+
+    it.each(eventConsumers)("allows %s what it declares and nothing else", (_name, consumer) => {
+      const functionId = functionIdOf(template, consumer.handler);
+      const statements = functionStatements(resources, functionId);
+      expect(nonQueueActions(statements)).toEqual(declaredActions(consumer).sort());
+      expect(variablesOf(functionId)).not.toHaveProperty(EVENT_BUS_ENV);
+      // Email only from this account and region's SES identities (and configuration sets).
+      for (const action of emailActions) {
+        for (const resource of resourcesFor(statements, action)) {
+          expect(resource).toMatch(/^arn:\$\{Ref:AWS::Partition\}:ses:\$\{Ref:AWS::Region\}:\$\{Ref:AWS::AccountId\}:/);
+        }
+      }
+    });
+  });
+
+  describe("stream consumers", () => {
+    it("has exactly one event-source mapping per stream consumer", () => {
+      expect(ofType(resources, "AWS::Lambda::EventSourceMapping")).toHaveLength(streamConsumers.length);
+    });
+
+    it.each(streamConsumers)(
+      "feeds %s the table's stream through its declared filters, in batches of its size",
+      (_name, consumer) => {
+        const mapping = mappingOf(functionIdOf(template, consumer.handler));
+        expect(render(mapping.EventSourceArn)).toBe(tableAttribute("StreamArn"));
+        const filters = asList<{ Pattern: string }>(mapping.FilterCriteria?.Filters).map((f) => JSON.parse(f.Pattern));
+        expect(filters).toEqual(consumer.filters);
+        expect(mapping.BatchSize).toBe(consumer.batchSize);
+        expect(mapping.StartingPosition).toBe("TRIM_HORIZON");
+      },
+    );
+
+    it.each(streamConsumers)(
+      "retries %s's failing records alone, for a bounded time, then records them in its queue",
+      (_name, consumer) => {
+        const mapping = mappingOf(functionIdOf(template, consumer.handler));
+        expect(mapping.BisectBatchOnFunctionError).toBe(true);
+        expect(mapping.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+        // -1 would mean "until the record expires from the stream", blocking its shard a day.
+        expect(mapping.MaximumRetryAttempts).toBeGreaterThanOrEqual(0);
+        expect(mapping.MaximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
+        const queueId = referencedId(mapping.DestinationConfig.OnFailure.Destination)!;
+        expect(resources[queueId]?.Type).toBe("AWS::SQS::Queue");
+      },
+    );
+
+    it.each(streamConsumers)("lets %s read the table's stream, and that stream only", (_name, consumer) => {
+      const statements = functionStatements(resources, functionIdOf(template, consumer.handler));
+      for (const action of streamActions) {
+        expect(resourcesFor(statements, action), action).toEqual([tableAttribute("StreamArn")]);
+      }
+    });
+
+    it.each(streamConsumers)(
+      "lets %s put events on the bus, and tells it the bus, only if it publishes",
+      (_name, consumer) => {
+        const functionId = functionIdOf(template, consumer.handler);
+        const statements = functionStatements(resources, functionId);
+        expect(resourcesFor(statements, "events:PutEvents")).toEqual(consumer.publishes ? [busArn()] : []);
+        if (consumer.publishes) {
+          expect(variablesOf(functionId)[EVENT_BUS_ENV]).toEqual({ Ref: busId() });
+        } else {
+          expect(variablesOf(functionId)).not.toHaveProperty(EVENT_BUS_ENV);
+        }
+      },
+    );
+
+    it.each(streamConsumers)("allows %s what it declares and nothing else", (_name, consumer) => {
+      const statements = functionStatements(resources, functionIdOf(template, consumer.handler));
+      expect(nonQueueActions(statements)).toEqual([...declaredActions(consumer), ...streamActions].sort());
+    });
+  });
+
+  describe("every consumer", () => {
+    const allConsumers = [
+      ...streamConsumers.map(([name, c]) => [`stream consumer ${name}`, c] as const),
+      ...eventConsumers.map(([name, c]) => [`event consumer ${name}`, c] as const),
+    ];
+
+    it("has a dead-letter queue of its own", () => {
+      const queues = deadLetterQueues();
+      expect(new Set(queues.values()).size).toBe(allConsumers.length);
+      // And nothing else in the stack is a queue.
+      expect(ofType(resources, "AWS::SQS::Queue").map(([id]) => id).sort()).toEqual([...queues.values()].sort());
+    });
+
+    it("is the only one allowed to send to its queue", () => {
+      const queues = deadLetterQueues();
+      for (const [owner, consumer] of allConsumers) {
+        const role = roleOf(functionIdOf(template, consumer.handler));
+        for (const [other, queueId] of queues) {
+          const sends = resourcesFor(roleStatements(resources, role), "sqs:SendMessage");
+          expect(sends.includes(queueArn(queueId)), `${owner} → queue of ${other}`).toBe(other === owner);
+        }
+        // And its SQS actions touch its queue only.
+        const statements = roleStatements(resources, role).filter((s) => asList(s.Action).some((a) => a.startsWith("sqs:")));
+        for (const statement of statements) {
+          expect(asList(statement.Resource).map(render), owner).toEqual([queueArn(queues.get(owner)!)]);
+        }
+      }
+    });
+
+    it.each(allConsumers)("gives %s exactly its declared table access", (_owner, consumer) => {
+      const statements = functionStatements(resources, functionIdOf(template, consumer.handler));
+      const tableOnly = [...actionsOf(statements)].filter((a) => a.startsWith("dynamodb:") && !streamActions.includes(a));
+      expect(tableOnly.sort()).toEqual(tableActions(consumer.table));
+      if (consumer.table !== "none") {
+        expect(resourcesFor(statements, "dynamodb:GetItem")).toEqual(
+          [tableAttribute("Arn"), `${tableAttribute("Arn")}/index/*`].sort(),
+        );
+      }
+    });
+
+    it.each(allConsumers)("runs %s with the shared Lambda settings and environment", (_owner, consumer) => {
+      const functionId = functionIdOf(template, consumer.handler);
+      expect(resources[functionId]!.Properties).toMatchObject({
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        MemorySize: 512,
+        Timeout: 10,
+        TracingConfig: { Mode: "Active" },
+        Environment: {
+          Variables: {
+            TABLE_NAME: expect.anything(),
+            CAREBOOK_REGION_ID: regionId,
+            POWERTOOLS_SERVICE_NAME: "carebook",
+          },
+        },
+      });
+      expect(resources[functionId]!.Properties.Description).toContain(consumer.description);
+    });
+
+    it("grants no wildcard action, and Resource * only to tracing and SNS publishing", () => {
+      for (const statement of allStatements(template)) {
+        const actions = asList(statement.Action);
+        expect(actions).not.toContain("*");
+        for (const action of actions) expect(action, "no service-wide wildcard").not.toMatch(/:\*$/);
+        if (asList(statement.Resource).includes("*")) {
+          // sns:Publish to a phone number or push endpoint has no resource (stacks/iam.ts).
+          for (const action of actions) expect([...tracingActions, "sns:Publish"]).toContain(action);
+        }
+      }
+    });
+
+    it("encrypts every queue, refuses plain HTTP to it, and keeps messages two weeks", () => {
+      const queues = ofType(resources, "AWS::SQS::Queue");
+      expect(queues.length).toBeGreaterThan(0);
+      const policies = ofType(resources, "AWS::SQS::QueuePolicy");
+      for (const [id, queue] of queues) {
+        expect(queue.Properties, id).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+        const statements = policies
+          .filter(([, p]) => asList(p.Properties.Queues).some((q) => referencedId(q) === id))
+          .flatMap(([, p]) => asList<any>(p.Properties.PolicyDocument.Statement));
+        expect(statements, id).toContainEqual(
+          expect.objectContaining({
+            Effect: "Deny",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+            Resource: { "Fn::GetAtt": [id, "Arn"] },
+          }),
+        );
+      }
+    });
+  });
+
+  describe("the archive bucket (Storage)", () => {
+    const bucket = () => only("AWS::S3::Bucket");
+
+    it("encrypts objects at rest with KMS", () => {
+      expect(bucket()[1].Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [
+          expect.objectContaining({ ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms" } }),
+        ],
+      });
+    });
+
+    it("blocks every kind of public access", () => {
+      expect(bucket()[1].Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    });
+
+    it("keeps versions, moves objects to a Glacier class after a year and expires old versions", () => {
+      const properties = bucket()[1].Properties;
+      expect(properties.VersioningConfiguration).toEqual({ Status: "Enabled" });
+      const rules: any[] = properties.LifecycleConfiguration.Rules;
+      expect(rules).toContainEqual(
+        expect.objectContaining({
+          Status: "Enabled",
+          Transitions: [{ StorageClass: expect.stringMatching(/^GLACIER/), TransitionInDays: 365 }],
+          NoncurrentVersionExpiration: { NoncurrentDays: expect.any(Number) },
+        }),
+      );
+    });
+
+    it("denies requests not made over TLS", () => {
+      const [bucketId] = bucket();
+      const [, policy] = only("AWS::S3::BucketPolicy");
+      expect(referencedId(policy.Properties.Bucket)).toBe(bucketId);
+      const statements: any[] = policy.Properties.PolicyDocument.Statement;
+      const insecure = statements.find(
+        (s) => s.Effect === "Deny" && s.Condition?.Bool?.["aws:SecureTransport"] === "false",
+      );
+      expect(insecure).toMatchObject({ Action: "s3:*", Principal: { AWS: "*" } });
+      expect(asList(insecure.Resource).map(render).sort()).toEqual(
+        [`\${GetAtt:${bucketId}.Arn}`, `\${GetAtt:${bucketId}.Arn}/*`].sort(),
+      );
+    });
+
+    it("lets the test stage delete the bucket with the stack", () => {
+      expect(bucket()[1]).toMatchObject({ DeletionPolicy: "Delete" });
+    });
+  });
+
+  describe("a production stage", () => {
+    it("retains the archive bucket when the stack is removed", () => {
+      // Runs after the test-stage templates were taken: a new App replaces SST's global app.
+      buildApp("prod");
+      const template = Template.fromStack(getStack(Storage));
+      template.hasResource("AWS::S3::Bucket", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+      // No auto-delete custom resource outside throwaway stages.
+      template.resourceCountIs("Custom::S3AutoDeleteObjects", 0);
+    }, 20_000);
+  });
+});
