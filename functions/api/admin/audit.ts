@@ -1,0 +1,10 @@
+import { queryAudit } from "@carebook/core/audit/query";
+import { dynamo } from "../../lib/env";
+import { httpHandler, json } from "../../lib/http";
+
+/** The audit trail of appointments (by appointment, actor or clinic; newest first), each entry
+ * with its place in the clinic-day's hash chain once chained. */
+export const handler = httpHandler("GET /api/admin/appointments/audit", async ({ query }) => {
+  const page = await queryAudit(dynamo().db, query);
+  return json(200, page);
+});
