@@ -19,6 +19,9 @@ import {
   slotsQuerySchema,
   staffAppointmentPathSchema,
 } from "@carebook/core/api";
+import { auditQuerySchema } from "@carebook/core/audit/query";
+import { metricsQuerySchema } from "@carebook/core/metrics/api";
+import { notificationPreferencesSchema } from "@carebook/core/notifications/preferences";
 
 export type Role = "patient" | "doctor" | "nurse" | "admin" | "support";
 
@@ -164,6 +167,46 @@ export const routes = {
     success: 200,
     request: { path: staffAppointmentPathSchema, body: prescreeningDecisionSchema },
     sendsTaskTokens: true,
+  },
+  "GET /api/me/notification-preferences": {
+    handler: "functions/api/me/preferences-get.handler",
+    table: "read",
+    roles: ["patient"],
+    description: "The caller's notification preferences (channels in order, language, quiet hours, time zone), or the defaults",
+    success: 200,
+    request: {},
+  },
+  "PUT /api/me/notification-preferences": {
+    handler: "functions/api/me/preferences-put.handler",
+    table: "write",
+    roles: ["patient"],
+    description: "Replace the caller's notification preferences",
+    success: 200,
+    request: { body: notificationPreferencesSchema },
+  },
+  "GET /api/me/notifications": {
+    handler: "functions/api/me/notifications.handler",
+    table: "read",
+    roles: ["patient"],
+    description: "The caller's messages and their delivery log (queued, sent, delivered, failed…), newest first",
+    success: 200,
+    request: {},
+  },
+  "GET /api/admin/appointments/audit": {
+    handler: "functions/api/admin/audit.handler",
+    table: "read",
+    roles: ["admin"],
+    description: "The audit trail by appointment, actor or clinic (newest first, cursor-paginated), with each entry's place in its clinic-day hash chain",
+    success: 200,
+    request: { query: auditQuerySchema },
+  },
+  "GET /api/admin/appointments/metrics": {
+    handler: "functions/api/admin/metrics.handler",
+    table: "read",
+    roles: ["admin"],
+    description: "Bookings, cancellations, no-shows, utilisation, lead time, pre-screening SLA and notification outcomes of a clinic (or the region) between two dates, per day and in total",
+    success: 200,
+    request: { query: metricsQuerySchema },
   },
 } as const satisfies Record<string, RouteDefinition>;
 

@@ -4,12 +4,14 @@ import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import { dependsOn, Function as SstFunction, type StackContext, use } from "sst/constructs";
+import { Cron, dependsOn, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import type { EventPattern } from "@carebook/core/events/pattern";
 import {
   EVENT_BUS_ENV,
   type EventConsumerName,
   eventConsumerEntries,
+  type ScheduledFunctionName,
+  scheduledFunctionEntries,
   type StreamConsumerName,
   streamConsumerEntries,
 } from "../functions/events/index";
@@ -53,7 +55,7 @@ export function Events({ app, stack }: StackContext) {
   const { stateMachineArns } = use(Workflows);
   // As in Api: the state machine ARNs are strings, so only this orders the deployment.
   dependsOn(Workflows);
-  const { regionId } = stageConfig(stack.stage);
+  const { regionId, emailFrom } = stageConfig(stack.stage);
 
   const bus = new EventBus(stack, "Bus", { eventBusName: app.logicalPrefixedName("events") });
 
@@ -110,7 +112,7 @@ export function Events({ app, stack }: StackContext) {
     const fn = new SstFunction(stack, id, {
       handler: consumer.handler,
       description: `Event consumer ${name}: ${consumer.description}`,
-      environment: workflowEnvironment(consumer.starts, stateMachineArns),
+      environment: { ...workflowEnvironment(consumer.starts, stateMachineArns), ...senderEnvironment(consumer.sends, emailFrom) },
       permissions: [
         ...tablePolicy(consumer.table, table.tableArn),
         ...workflowPolicy(consumer, stateMachineArns),
@@ -129,9 +131,30 @@ export function Events({ app, stack }: StackContext) {
     deadLetterQueues[name] = deadLetterQueue;
   }
 
+  // Scheduled functions (the local runtime runs the same handlers on timers of the same period).
+  const scheduled = {} as Record<ScheduledFunctionName, Cron>;
+  for (const [name, job] of scheduledFunctionEntries()) {
+    scheduled[name] = new Cron(stack, `${pascal(name)}Schedule`, {
+      schedule: job.schedule as `rate(${string})`,
+      job: {
+        function: {
+          handler: job.handler,
+          description: `Scheduled ${name}: ${job.description}`.slice(0, 256),
+          environment: senderEnvironment(job.sends, emailFrom),
+          permissions: [...tablePolicy(job.table, table.tableArn), ...sendPolicy(job.sends, sendResources(stack))],
+        },
+      },
+    });
+  }
+
   stack.addOutputs({ EventBusName: bus.eventBusName });
 
-  return { bus, streamConsumers, eventConsumers, deadLetterQueues };
+  return { bus, streamConsumers, eventConsumers, deadLetterQueues, scheduled };
+}
+
+/** Where a function that sends e-mail sends it from. */
+function senderEnvironment(sends: readonly string[] | undefined, emailFrom: string): Record<string, string> {
+  return sends?.includes("email") ? { CAREBOOK_EMAIL_FROM: emailFrom } : {};
 }
 
 /** A consumer's own dead-letter queue. */

@@ -12,6 +12,8 @@ export interface StageConfig {
    * synthesize — whose data may be destroyed with the stack. Every other stage keeps its data.
    */
   ephemeral: boolean;
+  /** The verified SES identity notifications are sent from (`CAREBOOK_EMAIL_FROM`). */
+  emailFrom: string;
 }
 
 export function stageConfig(stage: string): StageConfig {
@@ -20,6 +22,7 @@ export function stageConfig(stage: string): StageConfig {
     // so a stage can pin its region id there until the stage → region mapping lands.
     regionId: process.env.CAREBOOK_REGION_ID || "eu-west",
     ephemeral: stage === "test" || stage.startsWith("dev"),
+    emailFrom: process.env.CAREBOOK_EMAIL_FROM || "Carebook <no-reply@carebook.example>",
   };
 }
 

@@ -7,6 +7,7 @@
  * with the project's matcher (packages/core/src/events/pattern.ts). Pure data.
  */
 import { EVENT_SOURCE } from "@carebook/core/events/bus";
+import { countedEventTypes } from "@carebook/core/metrics/aggregates";
 import type { EventPattern } from "@carebook/core/events/pattern";
 import type { EventType } from "@carebook/core/events/schemas";
 import type { TableAccess } from "../routes";
@@ -29,6 +30,18 @@ export interface StreamConsumer {
   batchSize: number;
   /** Puts events on the bus (events:PutEvents on it, and its name in EVENT_BUS_ENV). */
   publishes?: boolean;
+}
+
+/** A Lambda run on a schedule (EventBridge Scheduler/cron in AWS, a timer locally). */
+export interface ScheduledFunction {
+  handler: string;
+  table: TableAccess;
+  description: string;
+  /** EventBridge schedule expression. */
+  schedule: string;
+  /** The same period, for the local timer. */
+  periodMs: number;
+  sends?: readonly Channel[];
 }
 
 /** A Lambda target of a bus rule. */
@@ -61,6 +74,13 @@ export const streamConsumers = {
     batchSize: 100,
     publishes: true,
   },
+  auditChain: {
+    handler: "functions/events/audit-chain.handler",
+    table: "write",
+    description: "Appends each inserted audit entry to its clinic-day's hash chain",
+    filters: [inserted("auditEntry")],
+    batchSize: 100,
+  },
 } as const satisfies Record<string, StreamConsumer>;
 
 export const eventConsumers = {
@@ -71,13 +91,49 @@ export const eventConsumers = {
     pattern: appointmentEvents("AppointmentBooked", "AppointmentRescheduled"),
     starts: ["reminders"],
   },
+  notifications: {
+    handler: "functions/events/notify.handler",
+    table: "write",
+    description: "Tells patients about their appointments on their preferred channels (one message per event)",
+    pattern: appointmentEvents(
+      "AppointmentBooked",
+      "AppointmentRescheduled",
+      "AppointmentCancelled",
+      "PreScreeningRequested",
+      "PreScreeningDecided",
+      "ReminderDue",
+    ),
+    sends: ["email", "sms", "push"],
+  },
+  metrics: {
+    handler: "functions/events/metrics.handler",
+    table: "write",
+    description: "Keeps the admin metrics' per-clinic, per-day aggregates (each event applied once)",
+    pattern: appointmentEvents(...countedEventTypes),
+  },
 } as const satisfies Record<string, EventConsumer>;
+
+export const scheduledFunctions = {
+  notificationDispatcher: {
+    handler: "functions/events/dispatch-notifications.handler",
+    table: "write",
+    description: "Sends the notifications that have come due (after quiet hours, retries, lapsed sends)",
+    schedule: "rate(1 minute)",
+    periodMs: 60_000,
+    sends: ["email", "sms", "push"],
+  },
+} as const satisfies Record<string, ScheduledFunction>;
 
 export type StreamConsumerName = keyof typeof streamConsumers;
 export type EventConsumerName = keyof typeof eventConsumers;
+export type ScheduledFunctionName = keyof typeof scheduledFunctions;
 
 export function streamConsumerEntries(): Array<[StreamConsumerName, StreamConsumer]> {
   return Object.entries(streamConsumers) as Array<[StreamConsumerName, StreamConsumer]>;
+}
+
+export function scheduledFunctionEntries(): Array<[ScheduledFunctionName, ScheduledFunction]> {
+  return Object.entries(scheduledFunctions) as Array<[ScheduledFunctionName, ScheduledFunction]>;
 }
 
 export function eventConsumerEntries(): Array<[EventConsumerName, EventConsumer]> {

@@ -11,6 +11,7 @@ import {
   EVENT_BUS_ENV,
   type EventConsumer,
   eventConsumerEntries,
+  scheduledFunctionEntries,
   type StreamConsumer,
   streamConsumerEntries,
 } from "../../functions/events/index";
@@ -208,6 +209,21 @@ describe("Events stack", () => {
     ];
   }
 
+  describe("scheduled functions", () => {
+    it.each(scheduledFunctionEntries())("runs %s on its declared schedule with what it declares", (_name, job) => {
+      const functionId = functionIdOf(template, job.handler);
+      const rules = ofType(resources, "AWS::Events::Rule").filter(([, rule]) =>
+        asList<{ Arn: unknown }>(rule.Properties.Targets ?? []).some((target) => referencedId(target.Arn) === functionId),
+      );
+      expect(rules).toHaveLength(1);
+      expect(rules[0]![1].Properties.ScheduleExpression).toBe(job.schedule);
+      expect(rules[0]![1].Properties.EventBusName).toBeUndefined(); // the default bus carries schedules
+      const statements = functionStatements(resources, functionId);
+      expect(nonQueueActions(statements)).toEqual(declaredActions(job).sort());
+      if (job.sends?.includes("email")) expect(variablesOf(functionId).CAREBOOK_EMAIL_FROM).toMatch(/@/);
+    });
+  });
+
   describe("the bus", () => {
     it("is one custom bus named for the stage and app", () => {
       const buses = ofType(resources, "AWS::Events::EventBus");
@@ -223,7 +239,7 @@ describe("Events stack", () => {
 
   describe("event consumers", () => {
     it("has exactly one rule per event consumer, each on the bus", () => {
-      const rules = ofType(resources, "AWS::Events::Rule");
+      const rules = ofType(resources, "AWS::Events::Rule").filter(([, rule]) => !rule.Properties.ScheduleExpression);
       expect(rules).toHaveLength(eventConsumers.length);
       for (const [id, rule] of rules) {
         expect(referencedId(rule.Properties.EventBusName), id).toBe(busId());
@@ -308,7 +324,7 @@ describe("Events stack", () => {
       // Email only from this account and region's SES identities (and configuration sets).
       for (const action of emailActions) {
         for (const resource of resourcesFor(statements, action)) {
-          expect(resource).toMatch(/^arn:\$\{Ref:AWS::Partition\}:ses:\$\{Ref:AWS::Region\}:\$\{Ref:AWS::AccountId\}:/);
+          expect(resource).toMatch(/^arn:\$\{Ref:AWS::Partition\}:ses:(\$\{Ref:AWS::Region\}|[a-z]{2}-[a-z]+-\d):(\$\{Ref:AWS::AccountId\}|\d{12}):/);
         }
       }
     });

@@ -28,10 +28,12 @@ describe("domain events", () => {
     expect(() => parseEvent({ ...event, schemaVersion: 2 })).toThrow(/v2/);
   });
 
-  it("declares the events the workflows produce", () => {
+  it("declares the events the workflows and the clinic produce", () => {
     expect(Object.keys(eventSchemas).sort()).toEqual([
       "AppointmentBooked",
       "AppointmentCancelled",
+      "AppointmentFulfilled",
+      "AppointmentNoShow",
       "AppointmentPending",
       "AppointmentRescheduled",
       "PreScreeningDecided",

@@ -5,12 +5,14 @@
  * events table on the table's stream and a local bus (/local/events), and the sweeper on a
  * timer. `npm start` runs it (main.ts); the tests and benchmarks start it too.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Server } from "node:http";
 import { createDb, type Db } from "@carebook/core/entities/index";
 import { ensurePatientProfile } from "@carebook/core/patient";
-import { EVENT_BUS_ENV, eventConsumerEntries, streamConsumerEntries } from "../../../functions/events/index";
+import { EVENT_BUS_ENV, eventConsumerEntries, scheduledFunctions, streamConsumerEntries } from "../../../functions/events/index";
+import { OUTBOX_DIR_ENV } from "../../../functions/lib/channels/index";
 import { routes } from "../../../functions/routes";
 import { sweeper, workflowEntries, type WorkflowDefinition } from "../../../functions/workflows/index";
 import { createLocalIssuer, type LocalIssuer } from "./auth";
@@ -19,6 +21,7 @@ import { findFreePort, makeDocumentClient, makeDynamoClient, startDynamoLocal } 
 import { createApiServer, importHandler, listen, PROJECT_ROOT, type ExtraRoute } from "./http";
 import { DEMO_PASSWORD, DEMO_REGION_ID, demoUsers, seedDemoData } from "./seed";
 import { createLocalBus, eventsRoutes, startStreamConsumers, type LocalBus, type StreamConsumers } from "./events";
+import { outboxRoutes } from "./outbox";
 import { faultsEndpoint, stepFunctionsRoutes, type FaultPlan } from "./stepfunctions/endpoint";
 import { createLocalStepFunctions, type LocalStepFunctions } from "./stepfunctions/engine";
 import { ensureTable } from "./table";
@@ -122,11 +125,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const bus = createLocalBus({ consumers: eventConsumerEntries(), loadHandler, dataDir });
     process.env[EVENT_BUS_ENV] = bus.name;
     process.env.CAREBOOK_EVENTS_ENDPOINT = `http://127.0.0.1:${port}/local/events`;
+    // Messages to patients land in an outbox of files (kept with the data, or thrown away).
+    const outboxDir = dataDir ? join(dataDir, "outbox") : mkdtempSync(join(tmpdir(), "carebook-outbox-"));
+    process.env[OUTBOX_DIR_ENV] = outboxDir;
     let streams: StreamConsumers | undefined;
     const sfnFaults: FaultPlan = new Map();
     const extraRoutes: Record<string, ExtraRoute> = {
       ...stepFunctionsRoutes(stepFunctions, sfnFaults),
       ...eventsRoutes(bus),
+      ...outboxRoutes(outboxDir),
       "POST /local/faults": faultsEndpoint({ stepFunctions: sfnFaults, events: bus.faults }),
       /** Delivers every event committed so far before answering (tests). */
       "POST /local/streams/drain": async (req, res) => {
@@ -178,6 +185,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     const sweep =
       options.sweeper === false ? undefined : startSweeper({ handlerPath: sweeper.handler, periodMs: sweeper.periodMs, loadHandler, clock });
+    const scheduled = Object.values(scheduledFunctions).map((f) => startSweeper({ handlerPath: f.handler, periodMs: f.periodMs, loadHandler, clock }));
     return {
       url,
       dynamoEndpoint: dynamoLocal.endpoint,
@@ -194,7 +202,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       startupMs: Date.now() - started,
       async stop() {
         await sweep?.stop();
+        await Promise.all(scheduled.map((s) => s.stop()));
         await streams.stop();
+        if (!dataDir) rmSync(outboxDir, { recursive: true, force: true });
         if (runtimeFile) rmSync(runtimeFile, { force: true });
         stepFunctions.stopAll();
         await new Promise<void>((done) => server.close(() => done()));

@@ -263,6 +263,7 @@ export async function bookAppointment(db: Db, input: BookInput): Promise<Appoint
         eventItem(tx, appointment, status === "pending" ? "AppointmentPending" : "AppointmentBooked", input.now, {
           patientId: appointment.patientId,
           start: appointment.start,
+          end: appointment.end,
           typeId: appointment.typeId,
           doctorId: appointment.doctorId,
           version: appointment.version,
@@ -395,7 +396,9 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
         eventItem(tx, current, "AppointmentRescheduled", input.now, {
           patientId: current.patientId,
           from: current.start,
+          fromEnd: current.end,
           start: changes.start,
+          end: changes.end,
           doctorId: doctor.doctorId,
           version: changes.version,
         }),
@@ -452,7 +455,13 @@ export async function cancelAppointment(db: Db, input: CancelInput): Promise<{ a
     rest: (tx) => [
       ...releaseItems(tx, [...claims.doctor, ...claims.patient], current.appointmentId),
       auditItem(tx, current, "appointment.cancelled", input.actor, input.now, { reason: input.reason }),
-      eventItem(tx, current, "AppointmentCancelled", input.now, { patientId: current.patientId, start: current.start, reason: input.reason ?? "cancelled", version: current.version + 1 }),
+      eventItem(tx, current, "AppointmentCancelled", input.now, {
+        patientId: current.patientId,
+        start: current.start,
+        reason: input.reason ?? "cancelled",
+        version: current.version + 1,
+        previousStatus: current.status === "pending" ? "pending" : "booked",
+      }),
     ],
   });
   if (outcome === "version-moved") throw versionConflict();

@@ -231,6 +231,7 @@ export async function confirmHold(db: Db, input: { appointmentId: string; now: n
         eventItem(tx, a, "AppointmentBooked", input.now, {
           patientId: a.patientId,
           start: a.start,
+          end: a.end,
           typeId: a.typeId,
           doctorId: a.doctorId,
           version: a.version + 1,
@@ -292,6 +293,7 @@ export async function releaseHold(
           start: a.start,
           reason: input.reason,
           version: a.version + 1,
+          previousStatus: "pending",
         }),
       ],
     };
@@ -494,7 +496,13 @@ export async function recordDecision(db: Db, input: { appointmentId: string; sig
           ? tx.screening.patch(screeningKey(a, state)).set({ calledPatientAt: signal.decidedAt, slaDueAt: next.slaDueAt! }).commit()
           : tx.screening.delete(screeningKey(a, state)).commit(),
         auditItem(tx, a, "prescreening.decided", signal.actor, input.now, { decision: signal.decision }),
-        eventItem(tx, a, "PreScreeningDecided", input.now, { patientId: a.patientId, decision: signal.decision, start: a.start }),
+        eventItem(tx, a, "PreScreeningDecided", input.now, {
+          patientId: a.patientId,
+          decision: signal.decision,
+          start: a.start,
+          // Decided (or called) before the nurse SLA of this period was due: not escalated.
+          slaMet: Date.parse(signal.decidedAt) <= Date.parse(state.slaDueAt!),
+        }),
       ],
     };
   });

@@ -1,5 +1,8 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Entity, Service, type EntityItem } from "electrodb";
+import { metricsDaySchema, receiptSchema } from "../metrics/entities";
+import { notificationDueSchema, notificationSchema } from "../notifications/entities";
+import { auditChainDaySchema, auditChainHeadSchema, auditChainLinkSchema, auditChainMarkSchema } from "../audit/entities";
 
 /**
  * ElectroDB entities on the one table (see ./table.ts for the indexes).
@@ -14,10 +17,15 @@ import { Entity, Service, type EntityItem } from "electrodb";
  * - claim         byId (resource, unit)     "this doctor/patient is taken for this 5-minute unit" —
  *                                           created with attribute_not_exists, so two bookings can
  *                                           never hold the same unit: the double-booking guarantee
- * - auditEntry    bySubject (subject, at)   who changed what, written in the same transaction as the change
+ * - auditEntry    bySubject (subject, at); byActor (gsi1, actor, at); byClinic (gsi2, clinic, at)
+ *                                           who changed (or, staff, read) what, written in the same
+ *                                           transaction as the change; chained afterwards per clinic
+ *                                           and UTC day by the audit-chain stream consumer
+ * - auditChainHead/Link/Mark/Day            the hash chain over the audit entries (audit/entities.ts)
  * - hold          byRegion (region, expiry) the pending appointments holding time, by hold expiry
  *                                           (the sweeper reads the expired ones)
  * - screening     byClinic (clinic, state, queued) the nurses' pre-screening queue
+ * - notification, notificationDue           messages to patients and their delivery log (notifications/entities.ts)
  * - domainEvent   byAppointment (appointment, at) events written in the same transaction as the change
  *                                           that caused them (an outbox; the events issue publishes them)
  */
@@ -140,6 +148,8 @@ export const patientSchema = {
     email: { type: "string", required: true },
     phone: { type: "string" },
     preferredLanguage: { type: "string", required: true, default: "en" },
+    /** NotificationPreferences (notifications/preferences.ts), validated with zod; absent = defaults. */
+    notificationPreferences: { type: "any" },
     createdAt: { type: "string", required: true },
   },
   indexes: {
@@ -271,6 +281,19 @@ export const auditEntrySchema = {
       pk: { field: "pk", composite: ["subjectType", "subjectId"] },
       sk: { field: "sk", composite: ["at", "auditId"] },
     },
+    /** "What did this user do": the admin audit query by actor. */
+    byActor: {
+      index: "gsi1",
+      pk: { field: "gsi1pk", composite: ["actorId"] },
+      sk: { field: "gsi1sk", composite: ["at", "auditId"] },
+    },
+    /** "What happened at this clinic": the admin audit query by clinic, and the chain verifier's
+     * way to find entries that never got chained. */
+    byClinic: {
+      index: "gsi2",
+      pk: { field: "gsi2pk", composite: ["clinicId"] },
+      sk: { field: "gsi2sk", composite: ["at", "auditId"] },
+    },
   },
 } as const;
 
@@ -353,9 +376,17 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
     appointment: new Entity(appointmentSchema, config),
     claim: new Entity(claimSchema, config),
     auditEntry: new Entity(auditEntrySchema, config),
+    auditChainHead: new Entity(auditChainHeadSchema, config),
+    auditChainLink: new Entity(auditChainLinkSchema, config),
+    auditChainMark: new Entity(auditChainMarkSchema, config),
+    auditChainDay: new Entity(auditChainDaySchema, config),
     hold: new Entity(holdSchema, config),
     screening: new Entity(screeningSchema, config),
     domainEvent: new Entity(domainEventSchema, config),
+    notification: new Entity(notificationSchema, config),
+    notificationDue: new Entity(notificationDueSchema, config),
+    metricsDay: new Entity(metricsDaySchema, config),
+    receipt: new Entity(receiptSchema, config),
   };
   const carebook = new Service(entities, config);
   return { ...entities, service: carebook, client, table };
@@ -370,6 +401,12 @@ export type Patient = EntityItem<Db["patient"]>;
 export type Appointment = EntityItem<Db["appointment"]>;
 export type Claim = EntityItem<Db["claim"]>;
 export type AuditEntry = EntityItem<Db["auditEntry"]>;
+export type AuditChainHead = EntityItem<Db["auditChainHead"]>;
+export type AuditChainLink = EntityItem<Db["auditChainLink"]>;
+export type AuditChainMark = EntityItem<Db["auditChainMark"]>;
+export type AuditChainDay = EntityItem<Db["auditChainDay"]>;
 export type Hold = EntityItem<Db["hold"]>;
 export type Screening = EntityItem<Db["screening"]>;
 export type DomainEvent = EntityItem<Db["domainEvent"]>;
+export type Notification = EntityItem<Db["notification"]>;
+export type NotificationDue = EntityItem<Db["notificationDue"]>;

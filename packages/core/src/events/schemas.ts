@@ -15,10 +15,16 @@ const id = z.string().min(1);
 const appointmentChange = z.strictObject({
   patientId: id,
   start: instant,
+  /** Optional (added for the metrics consumer): the end as booked, so the booked minutes are
+   * known without reading the appointment, which may have been moved since. */
+  end: instant.optional(),
   typeId: id,
   doctorId: id,
   version: z.number().int().min(1),
 });
+
+/** What happened at an appointment's time (recorded by the clinic). */
+const appointmentOutcome = z.strictObject({ patientId: id, start: instant, doctorId: id, version: z.number().int().min(1) });
 
 export const eventSchemas = {
   /** Booked as a hold, waiting for pre-screening. */
@@ -27,23 +33,52 @@ export const eventSchemas = {
   AppointmentBooked: { version: 1, detail: appointmentChange },
   AppointmentRescheduled: {
     version: 1,
-    detail: z.strictObject({ patientId: id, from: instant, start: instant, doctorId: id, version: z.number().int().min(1) }),
+    detail: z.strictObject({
+      patientId: id,
+      from: instant,
+      start: instant,
+      doctorId: id,
+      version: z.number().int().min(1),
+      /** Optional (metrics): the ends before and after the move, so the minutes moved between
+       * days are exact even if the type's duration changed in between. */
+      fromEnd: instant.optional(),
+      end: instant.optional(),
+    }),
   },
   /** Cancelled by the patient, or a hold released: `reason` says why (what the patient is told). */
   AppointmentCancelled: {
     version: 1,
-    detail: z.strictObject({ patientId: id, start: instant, reason: z.string().min(1), version: z.number().int().min(1) }),
+    detail: z.strictObject({
+      patientId: id,
+      start: instant,
+      reason: z.string().min(1),
+      version: z.number().int().min(1),
+      /** Optional (metrics): the status before — "pending" for a released hold, "booked" for a
+       * cancelled booking; only the latter gave back booked time. */
+      previousStatus: z.enum(["pending", "booked"]).optional(),
+    }),
   },
   PreScreeningRequested: { version: 1, detail: z.strictObject({ patientId: id, answerBy: instant, start: instant }) },
   PreScreeningDecided: {
     version: 1,
-    detail: z.strictObject({ patientId: id, decision: z.enum(["approve", "reject", "call-patient"]), start: instant }),
+    detail: z.strictObject({
+      patientId: id,
+      decision: z.enum(["approve", "reject", "call-patient"]),
+      start: instant,
+      /** Optional (metrics): the decision came before the SLA was due (decidedAt ≤ slaDueAt),
+       * i.e. this SLA period was not escalated. */
+      slaMet: z.boolean().optional(),
+    }),
   },
   /** The nurse SLA passed without a decision: for the clinic's nurses and admins. */
   PreScreeningEscalated: {
     version: 1,
     detail: z.strictObject({ audience: z.array(z.enum(["nurse", "admin"])).min(1), slaDueAt: instant, decideBy: instant, start: instant }),
   },
+  /** The patient was seen. */
+  AppointmentFulfilled: { version: 1, detail: appointmentOutcome },
+  /** The patient did not come. */
+  AppointmentNoShow: { version: 1, detail: appointmentOutcome },
   /** A reminder is due (T-24 h, T-2 h…) for a booked appointment at this version. */
   ReminderDue: {
     version: 1,

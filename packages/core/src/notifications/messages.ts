@@ -1,0 +1,373 @@
+/**
+ * From a domain event to a message in the patient's hands.
+ *
+ * 1. `notifyForEvent` decides what the event tells the patient (`planFor`), reads the
+ *    patient's preferences, and creates one `notification` item per event and kind —
+ *    conditionally, so a re-delivered event creates nothing — together with a
+ *    `notificationDue` item for when it may go out (now, or the end of quiet hours).
+ * 2. `dispatch` sends it: it takes a lease on the message (a conditional update on its
+ *    version, so two dispatchers never both send), tries the patient's channels in order of
+ *    preference, and records every step in the message's delivery log. A transient failure is
+ *    retried later with backoff (a new due time); a permanent one, or one that outlasted its
+ *    retries, falls back to the next channel; when none is left the message is `failed`.
+ * 3. `dispatchDue` (the scheduled dispatcher) sends what has come due: deferred messages,
+ *    retries, and messages whose sender died mid-send (their lease lapsed). A crash between a
+ *    provider accepting a message and our recording it can therefore send it twice — the one
+ *    place where delivery is at-least-once; the local outbox and the delivery log show both.
+ */
+import type { Appointment, Db, Notification, Patient } from "../entities";
+import { NotFoundError } from "../errors";
+import type { ReceivedEvent } from "../events/bus";
+import { toUtcIso } from "../schedule/slots";
+import { addressFor, DeliveryError, messageFor, retryDelayMs, shouldRetry, type Contacts, type OutgoingMessage } from "./delivery";
+import { appointmentIcs } from "./ics";
+import { defaultPreferences, type Channel, type NotificationPreferences, notificationPreferencesSchema } from "./preferences";
+import { deliverAt } from "./quiet-hours";
+import { render, type Language, type MessageKind, type TemplateContext } from "./templates";
+
+export interface Sender {
+  send(message: OutgoingMessage): Promise<{ providerMessageId: string; status: "sent" | "delivered" }>;
+}
+export type Senders = Record<Channel, Sender>;
+
+/** Told after each message reaches its end (for the metrics aggregates). */
+export type OutcomeListener = (outcome: {
+  messageId: string;
+  clinicId: string;
+  appointmentId: string;
+  /** The appointment's start and the clinic's zone: its local day is the metrics' day. */
+  start: string;
+  timeZone: string;
+  channel: Channel;
+  outcome: "delivered" | "failed";
+}) => Promise<void>;
+
+export interface DispatchOptions {
+  senders: Senders;
+  now: () => number;
+  onOutcome?: OutcomeListener;
+}
+
+/** How long a dispatcher may take to send before another may take the message over. */
+export const SEND_LEASE_MS = 2 * 60_000;
+
+export interface Plan {
+  kind: MessageKind;
+  /** Urgent messages ignore quiet hours. */
+  urgent: boolean;
+  /** The calendar entry to attach to the e-mail. */
+  ics?: "REQUEST" | "CANCEL";
+}
+
+/**
+ * What an event tells the patient. Quiet hours hold back what the patient did not just cause
+ * and can wait (reminders, the pre-screening request); answers to the patient's own action and
+ * news that changes their plans (a cancellation, a nurse about to call) go out at once.
+ */
+export function planFor(event: ReceivedEvent): Plan | undefined {
+  switch (event.type) {
+    case "AppointmentBooked":
+      return { kind: "confirmation", urgent: true, ics: "REQUEST" };
+    case "PreScreeningRequested":
+      return { kind: "pending", urgent: false };
+    case "AppointmentRescheduled":
+      return { kind: "rescheduled", urgent: true, ics: "REQUEST" };
+    case "AppointmentCancelled":
+      return { kind: "cancelled", urgent: true, ics: "CANCEL" };
+    case "ReminderDue":
+      return { kind: "reminder", urgent: false };
+    case "PreScreeningDecided":
+      // approve → AppointmentBooked follows; reject → AppointmentCancelled follows.
+      return (event.detail as { decision: string }).decision === "call-patient" ? { kind: "call-patient", urgent: true } : undefined;
+    default:
+      // AppointmentPending is told by PreScreeningRequested (which knows the deadline);
+      // PreScreeningEscalated is for staff.
+      return undefined;
+  }
+}
+
+/** The patient's preferences, or the defaults for their language and the region's zone. */
+export function preferencesOf(patient: Patient, fallbackTimeZone: string): NotificationPreferences {
+  const stored = notificationPreferencesSchema.safeParse(patient.notificationPreferences);
+  return stored.success ? stored.data : defaultPreferences({ preferredLanguage: patient.preferredLanguage, timeZone: fallbackTimeZone });
+}
+
+export function contactsOf(patient: Patient, prefs: NotificationPreferences): Contacts {
+  return { email: patient.email, phone: prefs.contacts?.phone ?? patient.phone, pushEndpointArn: prefs.contacts?.pushEndpointArn };
+}
+
+const detailOf = (event: ReceivedEvent) => event.detail as Record<string, unknown>;
+
+async function contextFor(db: Db, event: ReceivedEvent, appointment: Appointment, patient: Patient): Promise<TemplateContext> {
+  const [clinic, type] = await Promise.all([
+    db.clinic.get({ clinicId: appointment.clinicId }).go(),
+    db.appointmentType.get({ typeId: appointment.typeId }).go(),
+  ]);
+  const detail = detailOf(event);
+  // The time the event speaks of; the appointment may have moved again since.
+  const start = typeof detail.start === "string" ? detail.start : appointment.start;
+  const duration = Date.parse(appointment.end) - Date.parse(appointment.start);
+  const address = clinic.data?.address;
+  return {
+    patientName: patient.name,
+    clinicName: clinic.data?.name ?? appointment.clinicId,
+    ...(address ? { clinicAddress: `${address.line1}, ${address.postcode} ${address.city}` } : {}),
+    typeName: type.data?.name ?? appointment.typeId,
+    start,
+    end: toUtcIso(Date.parse(start) + duration),
+    timeZone: appointment.timeZone,
+    doctorName: appointment.doctorName,
+    ...(typeof detail.from === "string" ? { previousStart: detail.from } : {}),
+    ...(typeof detail.reason === "string" ? { reason: detail.reason } : {}),
+    ...(typeof detail.answerBy === "string" ? { answerBy: detail.answerBy } : {}),
+  };
+}
+
+const isConditionFailure = (error: unknown) => /conditional|ConditionalCheckFailed/i.test(String((error as Error)?.message ?? error));
+
+/**
+ * Plans the message an event calls for and sends it if it is due. Idempotent by event id:
+ * a re-delivered event finds its message and leaves it to the dispatcher.
+ */
+export async function notifyForEvent(db: Db, event: ReceivedEvent, options: DispatchOptions): Promise<Notification | undefined> {
+  const plan = planFor(event);
+  if (!plan) return undefined;
+  const messageId = `${event.eventId}:${plan.kind}`;
+  const existing = await db.notification.get({ messageId }).go();
+  if (existing.data) return existing.data;
+
+  const patientId = String(detailOf(event).patientId);
+  const [appointment, patient, region] = await Promise.all([
+    db.appointment.get({ appointmentId: event.appointmentId }).go(),
+    db.patient.get({ patientId }).go(),
+    db.region.get({ regionId: event.regionId }).go(),
+  ]);
+  if (!appointment.data || !patient.data) {
+    // Erased or never there: nothing to tell, and no one to tell it to.
+    return undefined;
+  }
+  const prefs = preferencesOf(patient.data, region.data?.defaultTimeZone ?? appointment.data.timeZone);
+  const context = await contextFor(db, event, appointment.data, patient.data);
+  const now = options.now();
+  // Quiet hours hold a message back — but never past the appointment itself: a reminder that
+  // would arrive after the visit starts goes now (better woken than missed).
+  const held = deliverAt(now, prefs, plan.urgent);
+  const dueAt = new Date(held >= Date.parse(context.start) ? now : held).toISOString();
+  const ics = plan.ics
+    ? {
+        uid: `${appointment.data.appointmentId}@carebook`,
+        sequence: Number(detailOf(event).version ?? appointment.data.version),
+        method: plan.ics,
+      }
+    : undefined;
+  const message: Notification = {
+    messageId,
+    eventId: event.eventId,
+    kind: plan.kind,
+    patientId,
+    regionId: event.regionId,
+    clinicId: event.clinicId,
+    appointmentId: event.appointmentId,
+    urgent: plan.urgent,
+    language: prefs.language,
+    channels: [...prefs.channels],
+    channelIndex: 0,
+    attempts: 0,
+    status: "queued",
+    context,
+    contacts: contactsOf(patient.data, prefs),
+    ...(ics ? { ics } : {}),
+    dueAt,
+    log: [{ at: new Date(now).toISOString(), status: "queued", detail: dueAt > new Date(now).toISOString() ? `held until ${dueAt} (quiet hours)` : undefined }],
+    version: 1,
+    createdAt: new Date(now).toISOString(),
+    updatedAt: new Date(now).toISOString(),
+  };
+  const result = await db.service.transaction
+    .write(({ notification, notificationDue }) => [
+      notification.create(message).commit(),
+      notificationDue.put({ regionId: event.regionId, dueAt, messageId }).commit(),
+    ])
+    .go();
+  if (result.canceled) {
+    const again = await db.notification.get({ messageId }).go();
+    if (again.data) return again.data; // a concurrent delivery of the same event won
+    throw new Error(`could not create notification ${messageId}`);
+  }
+  if (Date.parse(dueAt) <= now) return (await dispatch(db, messageId, options)) ?? message;
+  return message;
+}
+
+type Step = Pick<Notification, "status" | "channelIndex" | "attempts"> & Partial<Pick<Notification, "channel" | "providerMessageId">>;
+
+/**
+ * Sends one message if it is due and no other dispatcher holds it. Returns the message as
+ * left, or undefined when it was not ours to send.
+ */
+export async function dispatch(db: Db, messageId: string, options: DispatchOptions): Promise<Notification | undefined> {
+  const found = await db.notification.get({ messageId }).go();
+  let message = found.data;
+  if (!message) return undefined;
+  const now = options.now();
+  const takeOver = message.status === "sending" && (message.leaseUntil ?? 0) < now;
+  if (message.status !== "queued" && !takeOver) return undefined;
+  if (message.status === "queued" && message.dueAt && Date.parse(message.dueAt) > now) return undefined;
+
+  // The lease: queued (or a lapsed send) → sending, on this version only; its due item moves
+  // to the lease's end, so a dispatcher that dies here is taken over then.
+  const leaseUntil = now + SEND_LEASE_MS;
+  const leaseDue = new Date(leaseUntil).toISOString();
+  const claimed = await db.service.transaction
+    .write(({ notification, notificationDue }) => [
+      notification
+        .patch({ messageId })
+        .set({ status: "sending", leaseUntil, dueAt: leaseDue, version: message!.version + 1, updatedAt: new Date(now).toISOString() })
+        .where((a, op) => op.eq(a.version, message!.version))
+        .commit(),
+      ...(message!.dueAt ? [notificationDue.delete({ regionId: message!.regionId, dueAt: message!.dueAt, messageId }).commit()] : []),
+      notificationDue.put({ regionId: message!.regionId, dueAt: leaseDue, messageId }).commit(),
+    ])
+    .go();
+  if (claimed.canceled) return undefined;
+  message = { ...message, status: "sending", leaseUntil, dueAt: leaseDue, version: message.version + 1 };
+
+  const log: Notification["log"] = [];
+  const at = () => new Date(options.now()).toISOString();
+  let step: Step = { status: "failed", channelIndex: message.channelIndex, attempts: message.attempts };
+  let retryAt: string | undefined;
+  const channels = message.channels as Channel[];
+  for (let index = message.channelIndex; index < channels.length; index++) {
+    const channel = channels[index]!;
+    const attempts = index === message.channelIndex ? message.attempts : 0;
+    const to = addressFor(channel, message.contacts as Contacts);
+    if (!to) {
+      log.push({ at: at(), status: "skipped", channel, detail: `no ${channel} address` });
+      continue;
+    }
+    try {
+      const rendered = render(message.kind as MessageKind, message.language as Language, message.context as TemplateContext);
+      const ics = message.ics ? icsFor(message) : undefined;
+      const out = messageFor(channel, rendered, { messageId, recipientId: message.patientId, to, language: message.language as Language, ics });
+      const sent = await options.senders[channel].send(out);
+      log.push({ at: at(), status: sent.status, channel, detail: sent.providerMessageId });
+      step = { status: sent.status, channelIndex: index, attempts, channel, providerMessageId: sent.providerMessageId };
+      break;
+    } catch (error) {
+      const failedTries = attempts + 1;
+      const reason = error instanceof DeliveryError ? `${error.code}: ${error.message}` : String((error as Error)?.message ?? error);
+      if (shouldRetry(error, failedTries)) {
+        retryAt = new Date(options.now() + retryDelayMs(failedTries)).toISOString();
+        log.push({ at: at(), status: "retrying", channel, detail: `${reason}; try ${failedTries + 1} at ${retryAt}` });
+        step = { status: "queued", channelIndex: index, attempts: failedTries };
+        break;
+      }
+      log.push({ at: at(), status: "failed", channel, detail: reason });
+      step = { status: "failed", channelIndex: index, attempts: failedTries, channel };
+      // On to the next channel, if there is one.
+    }
+  }
+  if (step.status === "failed" && !log.some((l) => l.status === "failed")) {
+    log.push({ at: at(), status: "failed", detail: "no channel the patient can be reached on" });
+  }
+
+  const finished = await db.service.transaction
+    .write(({ notification, notificationDue }) => [
+      notification
+        .patch({ messageId })
+        .set({
+          status: step.status,
+          channelIndex: step.channelIndex,
+          attempts: step.attempts,
+          ...(step.channel ? { channel: step.channel } : {}),
+          ...(step.providerMessageId ? { providerMessageId: step.providerMessageId } : {}),
+          ...(retryAt ? { dueAt: retryAt } : {}),
+          log: [...message!.log, ...log],
+          version: message!.version + 1,
+          updatedAt: at(),
+        })
+        .remove(retryAt ? ["leaseUntil"] : ["leaseUntil", "dueAt"])
+        .where((a, op) => op.eq(a.version, message!.version))
+        .commit(),
+      notificationDue.delete({ regionId: message!.regionId, dueAt: leaseDue, messageId }).commit(),
+      ...(retryAt ? [notificationDue.put({ regionId: message!.regionId, dueAt: retryAt, messageId }).commit()] : []),
+    ])
+    .go();
+  if (finished.canceled) {
+    // Our lease lapsed and another dispatcher took over: it records its own outcome.
+    return undefined;
+  }
+  const final = (await db.notification.get({ messageId }).go()).data ?? undefined;
+  if (options.onOutcome && (step.status === "sent" || step.status === "delivered" || step.status === "failed")) {
+    const channel = (step.channel ?? channels[step.channelIndex] ?? channels[0]) as Channel;
+    await options.onOutcome({
+      messageId,
+      clinicId: message.clinicId,
+      appointmentId: message.appointmentId,
+      start: (message.context as TemplateContext).start,
+      timeZone: (message.context as TemplateContext).timeZone,
+      channel,
+      outcome: step.status === "failed" ? "failed" : "delivered",
+    });
+  }
+  return final;
+}
+
+function icsFor(message: Notification): string {
+  const ctx = message.context as TemplateContext;
+  const ics = message.ics as { uid: string; sequence: number; method: "REQUEST" | "CANCEL" };
+  return appointmentIcs({
+    uid: ics.uid,
+    sequence: ics.sequence,
+    method: ics.method,
+    start: ctx.start,
+    end: ctx.end,
+    summary: `${ctx.typeName} — ${ctx.clinicName}`,
+    description: ctx.doctorName ? `${ctx.typeName} with ${ctx.doctorName}` : ctx.typeName,
+    ...(ctx.clinicAddress ? { location: ctx.clinicAddress } : {}),
+  });
+}
+
+/** The scheduled dispatcher: sends every message of the region that has come due. */
+export async function dispatchDue(db: Db, regionId: string, options: DispatchOptions & { limit?: number }): Promise<number> {
+  const now = new Date(options.now()).toISOString();
+  const { data } = await db.notificationDue.query
+    .byRegion({ regionId })
+    .lte({ dueAt: now })
+    .go({ limit: options.limit ?? 100 });
+  let sent = 0;
+  for (const due of data) {
+    try {
+      if (await dispatch(db, due.messageId, options)) sent++;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+  return sent;
+}
+
+/** A patient's messages, newest first (the delivery log). */
+export async function messagesOf(db: Db, patientId: string, limit = 50): Promise<Notification[]> {
+  const { data } = await db.notification.query.byRecipient({ patientId }).go({ order: "desc", limit });
+  return data;
+}
+
+/** The caller's notification preferences and whether they are still the defaults. */
+export async function getPreferences(db: Db, patientId: string, regionId: string) {
+  const patient = await requirePatient(db, patientId);
+  const region = await db.region.get({ regionId }).go();
+  const preferences = preferencesOf(patient, region.data?.defaultTimeZone ?? "UTC");
+  return { preferences, isDefault: !notificationPreferencesSchema.safeParse(patient.notificationPreferences).success, email: patient.email };
+}
+
+export async function setPreferences(db: Db, patientId: string, preferences: NotificationPreferences) {
+  const patient = await requirePatient(db, patientId);
+  // patch: only an existing profile (a condition on its key), never a half-made one.
+  await db.patient.patch({ patientId }).set({ notificationPreferences: notificationPreferencesSchema.parse(preferences) }).go();
+  return { preferences, isDefault: false, email: patient.email };
+}
+
+async function requirePatient(db: Db, patientId: string): Promise<Patient> {
+  const found = await db.patient.get({ patientId }).go();
+  if (!found.data) throw new NotFoundError("Patient profile", undefined, "PATIENT_NOT_FOUND");
+  return found.data;
+}
