@@ -11,6 +11,7 @@ import {
   appointmentIdPathSchema,
   cancelSchema,
   createAppointmentSchema,
+  emergencyNoticeSchema,
   listAppointmentsQuerySchema,
   prescreeningAnswersSchema,
   prescreeningDecisionSchema,
@@ -38,7 +39,7 @@ export interface RouteDefinition {
   /** zod schemas of the request's parts; the shared middleware validates them (400 if not). */
   request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
   /** Status of a successful answer. */
-  success: 200 | 201;
+  success: 200 | 201 | 202;
   /** Workflows the handler starts (IAM: states:StartExecution on exactly those state machines). */
   starts?: readonly WorkflowName[];
   /** The handler resumes waiting executions (IAM: states:SendTaskSuccess / SendTaskFailure). */
@@ -191,6 +192,14 @@ export const routes = {
     description: "The caller's messages and their delivery log (queued, sent, delivered, failed…), newest first",
     success: 200,
     request: {},
+  },
+  "POST /api/admin/notifications/emergency": {
+    handler: "functions/api/admin/emergency.handler",
+    table: "write",
+    roles: ["admin"],
+    description: "Tell every patient booked at a clinic on a day something urgent, on every channel they allow, quiet hours or not (audited per appointment)",
+    success: 202,
+    request: { body: emergencyNoticeSchema },
   },
   "GET /api/admin/appointments/audit": {
     handler: "functions/api/admin/audit.handler",

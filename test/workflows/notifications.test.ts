@@ -8,7 +8,8 @@ import ICAL from "ical.js";
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import { api } from "../integration/harness";
-import { advance, advanceTo, call, clockNow, eventually, freeSlot, bookAt, MINUTE, nurse, patient, weekdayFrom, type Person } from "./harness";
+import { testDb } from "../integration/harness";
+import { admin, advance, advanceTo, call, clockNow, eventually, freeSlot, bookAt, MINUTE, nurse, patient, weekdayFrom, type Person } from "./harness";
 
 const GENERAL = "general-consultation";
 
@@ -171,5 +172,44 @@ describe("notifications", () => {
     expect((await call(p, "POST", `/api/appointments/${booked.id}/cancel`, { reason: "ill" })).status).toBe(200);
     const [cancel] = await eventually(() => outboxOf(p, "cancelled"), (m) => expect(m).toHaveLength(1));
     expect(Date.parse(cancel!.sentAt)).toBeLessThan(start.toMillis());
+  });
+
+  it("an emergency notice reaches every patient booked that day on every channel, quiet hours or not, audited", async () => {
+    const p = await patient("Emergency Patient");
+    const date = weekdayFrom(await clockNow(), 12);
+    const booked = await book(p, date, "14:00");
+    // Quiet all day long, SMS first: an ordinary message would wait and use SMS alone.
+    await setPreferences(p, { channels: ["sms", "email"], language: "en", quietHours: { start: "00:00", end: "23:59" }, timeZone: "Europe/London", contacts: { phone: PHONE } });
+    const notice = { clinicId: "london-central", date, message: "The clinic is closed today: a burst pipe. We will call you to rebook." };
+
+    for (const [who, body, status] of [
+      [p, notice, 403],
+      [nurse, notice, 403],
+      [admin, { ...notice, date: "2026-02-30" }, 400],
+      [admin, { ...notice, message: "" }, 400],
+      [admin, { ...notice, clinicId: "nowhere" }, 404],
+    ] as const) {
+      const res = await call(who, "POST", "/api/admin/notifications/emergency", body);
+      expect(res.status, JSON.stringify(res.body)).toBe(status);
+    }
+
+    const sent = await call(admin, "POST", "/api/admin/notifications/emergency", notice);
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    expect(sent.body.appointments).toBeGreaterThanOrEqual(1);
+    const messages = await eventually(() => outboxOf(p), (m) => expect(m.filter((x) => x.messageId.includes(":emergency:"))).toHaveLength(2));
+    const emergency = messages.filter((x) => x.messageId.includes(":emergency:"));
+    expect(emergency.map((m) => m.channel).sort()).toEqual(["email", "sms"]);
+    for (const m of emergency) expect(m.text).toContain("burst pipe");
+
+    const { data: audit } = await testDb().auditEntry.query.bySubject({ subjectType: "appointment", subjectId: booked.id }).go();
+    expect(audit.filter((a) => a.action === "notification.emergency")).toEqual([
+      expect.objectContaining({ actorId: "demo-admin", details: { noticeId: sent.body.noticeId, message: notice.message } }),
+    ]);
+
+    // The same notice again reaches no one twice.
+    const again = await call(admin, "POST", "/api/admin/notifications/emergency", notice);
+    expect(again.status).toBe(202);
+    await api("POST", "/local/streams/drain");
+    expect((await outboxOf(p)).filter((x) => x.messageId.includes(":emergency:"))).toHaveLength(2);
   });
 });

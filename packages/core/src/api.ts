@@ -74,6 +74,12 @@ export const prescreeningQueueQuerySchema = z.object({
 
 export const staffAppointmentPathSchema = z.object({ appointmentId: id });
 
+export const emergencyNoticeSchema = z.strictObject({
+  clinicId: id,
+  date,
+  message: z.string().trim().min(1, "a message is required").max(1000),
+});
+
 export const prescreeningDecisionSchema = z.strictObject({
   decision: z.enum(decisions),
   note: z.string().trim().max(1000).optional(),

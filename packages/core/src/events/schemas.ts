@@ -79,6 +79,11 @@ export const eventSchemas = {
   AppointmentFulfilled: { version: 1, detail: appointmentOutcome },
   /** The patient did not come. */
   AppointmentNoShow: { version: 1, detail: appointmentOutcome },
+  /** The clinic tells everyone booked on a day something urgent (closure, outage…). */
+  EmergencyNotice: {
+    version: 1,
+    detail: z.strictObject({ patientId: id, start: instant, noticeId: id, message: z.string().min(1).max(1000) }),
+  },
   /** A reminder is due (T-24 h, T-2 h…) for a booked appointment at this version. */
   ReminderDue: {
     version: 1,

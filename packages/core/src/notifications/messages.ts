@@ -57,6 +57,8 @@ export interface Plan {
   urgent: boolean;
   /** The calendar entry to attach to the e-mail. */
   ics?: "REQUEST" | "CANCEL";
+  /** On every channel the patient has chosen, not just the first that works. */
+  everyChannel?: boolean;
 }
 
 /**
@@ -76,6 +78,8 @@ export function planFor(event: ReceivedEvent): Plan | undefined {
       return { kind: "cancelled", urgent: true, ics: "CANCEL" };
     case "ReminderDue":
       return { kind: "reminder", urgent: false };
+    case "EmergencyNotice":
+      return { kind: "emergency", urgent: true, everyChannel: true };
     case "PreScreeningDecided":
       // approve → AppointmentBooked follows; reject → AppointmentCancelled follows.
       return (event.detail as { decision: string }).decision === "call-patient" ? { kind: "call-patient", urgent: true } : undefined;
@@ -120,22 +124,21 @@ async function contextFor(db: Db, event: ReceivedEvent, appointment: Appointment
     ...(typeof detail.from === "string" ? { previousStart: detail.from } : {}),
     ...(typeof detail.reason === "string" ? { reason: detail.reason } : {}),
     ...(typeof detail.answerBy === "string" ? { answerBy: detail.answerBy } : {}),
+    ...(typeof detail.message === "string" ? { message: detail.message } : {}),
   };
 }
 
 const isConditionFailure = (error: unknown) => /conditional|ConditionalCheckFailed/i.test(String((error as Error)?.message ?? error));
 
 /**
- * Plans the message an event calls for and sends it if it is due. Idempotent by event id:
- * a re-delivered event finds its message and leaves it to the dispatcher.
+ * Plans the message(s) an event calls for and sends those that are due. Idempotent by event
+ * id: a re-delivered event finds its messages and leaves them to the dispatcher. Usually one
+ * message that tries the patient's channels in order; for `everyChannel` plans (emergencies)
+ * one message per channel the patient has chosen.
  */
-export async function notifyForEvent(db: Db, event: ReceivedEvent, options: DispatchOptions): Promise<Notification | undefined> {
+export async function notifyForEvent(db: Db, event: ReceivedEvent, options: DispatchOptions): Promise<Notification[]> {
   const plan = planFor(event);
-  if (!plan) return undefined;
-  const messageId = `${event.eventId}:${plan.kind}`;
-  const existing = await db.notification.get({ messageId }).go();
-  if (existing.data) return existing.data;
-
+  if (!plan) return [];
   const patientId = String(detailOf(event).patientId);
   const [appointment, patient, region] = await Promise.all([
     db.appointment.get({ appointmentId: event.appointmentId }).go(),
@@ -144,9 +147,12 @@ export async function notifyForEvent(db: Db, event: ReceivedEvent, options: Disp
   ]);
   if (!appointment.data || !patient.data) {
     // Erased or never there: nothing to tell, and no one to tell it to.
-    return undefined;
+    return [];
   }
   const prefs = preferencesOf(patient.data, region.data?.defaultTimeZone ?? appointment.data.timeZone);
+  const variants = plan.everyChannel
+    ? prefs.channels.map((channel) => ({ messageId: `${event.eventId}:${plan.kind}:${channel}`, channels: [channel] }))
+    : [{ messageId: `${event.eventId}:${plan.kind}`, channels: [...prefs.channels] }];
   const context = await contextFor(db, event, appointment.data, patient.data);
   const now = options.now();
   // Quiet hours hold a message back — but never past the appointment itself: a reminder that
@@ -160,42 +166,52 @@ export async function notifyForEvent(db: Db, event: ReceivedEvent, options: Disp
         method: plan.ics,
       }
     : undefined;
-  const message: Notification = {
-    messageId,
-    eventId: event.eventId,
-    kind: plan.kind,
-    patientId,
-    regionId: event.regionId,
-    clinicId: event.clinicId,
-    appointmentId: event.appointmentId,
-    urgent: plan.urgent,
-    language: prefs.language,
-    channels: [...prefs.channels],
-    channelIndex: 0,
-    attempts: 0,
-    status: "queued",
-    context,
-    contacts: contactsOf(patient.data, prefs),
-    ...(ics ? { ics } : {}),
-    dueAt,
-    log: [{ at: new Date(now).toISOString(), status: "queued", detail: dueAt > new Date(now).toISOString() ? `held until ${dueAt} (quiet hours)` : undefined }],
-    version: 1,
-    createdAt: new Date(now).toISOString(),
-    updatedAt: new Date(now).toISOString(),
-  };
-  const result = await db.service.transaction
-    .write(({ notification, notificationDue }) => [
-      notification.create(message).commit(),
-      notificationDue.put({ regionId: event.regionId, dueAt, messageId }).commit(),
-    ])
-    .go();
-  if (result.canceled) {
-    const again = await db.notification.get({ messageId }).go();
-    if (again.data) return again.data; // a concurrent delivery of the same event won
-    throw new Error(`could not create notification ${messageId}`);
+
+  const messages: Notification[] = [];
+  for (const { messageId, channels } of variants) {
+    const existing = await db.notification.get({ messageId }).go();
+    if (existing.data) {
+      messages.push(existing.data);
+      continue;
+    }
+    const message: Notification = {
+      messageId,
+      eventId: event.eventId,
+      kind: plan.kind,
+      patientId,
+      regionId: event.regionId,
+      clinicId: event.clinicId,
+      appointmentId: event.appointmentId,
+      urgent: plan.urgent,
+      language: prefs.language,
+      channels,
+      channelIndex: 0,
+      attempts: 0,
+      status: "queued",
+      context,
+      contacts: contactsOf(patient.data, prefs),
+      ...(ics ? { ics } : {}),
+      dueAt,
+      log: [{ at: new Date(now).toISOString(), status: "queued", detail: dueAt > new Date(now).toISOString() ? `held until ${dueAt} (quiet hours)` : undefined }],
+      version: 1,
+      createdAt: new Date(now).toISOString(),
+      updatedAt: new Date(now).toISOString(),
+    };
+    const result = await db.service.transaction
+      .write(({ notification, notificationDue }) => [
+        notification.create(message).commit(),
+        notificationDue.put({ regionId: event.regionId, dueAt, messageId }).commit(),
+      ])
+      .go();
+    if (result.canceled) {
+      const again = await db.notification.get({ messageId }).go();
+      if (!again.data) throw new Error(`could not create notification ${messageId}`);
+      messages.push(again.data); // a concurrent delivery of the same event won
+      continue;
+    }
+    messages.push(Date.parse(dueAt) <= now ? ((await dispatch(db, messageId, options)) ?? message) : message);
   }
-  if (Date.parse(dueAt) <= now) return (await dispatch(db, messageId, options)) ?? message;
-  return message;
+  return messages;
 }
 
 type Step = Pick<Notification, "status" | "channelIndex" | "attempts"> & Partial<Pick<Notification, "channel" | "providerMessageId">>;
