@@ -102,6 +102,7 @@ export const eventConsumers = {
       "PreScreeningRequested",
       "PreScreeningDecided",
       "ReminderDue",
+      "EmergencyNotice",
     ),
     sends: ["email", "sms", "push"],
   },
