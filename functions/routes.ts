@@ -145,7 +145,8 @@ export const routes = {
   },
   "GET /api/staff/prescreening": {
     handler: "functions/api/staff/prescreening-queue.handler",
-    table: "read",
+    // Writes: the read of the queue (patients' names) is audited.
+    table: "write",
     roles: ["nurse", "admin"],
     description: "A clinic's pre-screening queue: answered, waiting for a decision, oldest first",
     success: 200,

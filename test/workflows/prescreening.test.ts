@@ -93,6 +93,10 @@ describe("pre-screening workflow", () => {
     expect(item).toBeDefined();
     expect(item!.slaRemainingMinutes).toBeGreaterThan(235);
     expect(item!.slaRemainingMinutes).toBeLessThanOrEqual(240);
+    // Looking at the queue (patients' names) is audited: who, when, which appointments.
+    const { data: reads } = await testDb().auditEntry.query.bySubject({ subjectType: "prescreening-queue", subjectId: "london-central" }).go({ order: "desc", limit: 1 });
+    expect(reads[0]).toMatchObject({ action: "prescreening.queue-viewed", actorId: "demo-nurse", clinicId: "london-central" });
+    expect((reads[0]!.details as { appointmentIds: string[] }).appointmentIds).toContain(held.id);
     await eventually(() => executionsOf(held.id, "prescreening"), (e) => expect(e[0]?.currentStates).toEqual(["AwaitDecision"]));
 
     // Only nurses and admins decide.
