@@ -240,8 +240,13 @@ export async function dispatch(db: Db, messageId: string, options: DispatchOptio
         .set({ status: "sending", leaseUntil, dueAt: leaseDue, version: message!.version + 1, updatedAt: new Date(now).toISOString() })
         .where((a, op) => op.eq(a.version, message!.version))
         .commit(),
-      ...(message!.dueAt ? [notificationDue.delete({ regionId: message!.regionId, dueAt: message!.dueAt, messageId }).commit()] : []),
-      notificationDue.put({ regionId: message!.regionId, dueAt: leaseDue, messageId }).commit(),
+      // (One operation per item in a transaction: when the old due time is the lease's end, keep it.)
+      ...(message!.dueAt === leaseDue
+        ? []
+        : [
+            ...(message!.dueAt ? [notificationDue.delete({ regionId: message!.regionId, dueAt: message!.dueAt, messageId }).commit()] : []),
+            notificationDue.put({ regionId: message!.regionId, dueAt: leaseDue, messageId }).commit(),
+          ]),
     ])
     .go();
   if (claimed.canceled) return undefined;
@@ -304,8 +309,12 @@ export async function dispatch(db: Db, messageId: string, options: DispatchOptio
         .remove(retryAt ? ["leaseUntil"] : ["leaseUntil", "dueAt"])
         .where((a, op) => op.eq(a.version, message!.version))
         .commit(),
-      notificationDue.delete({ regionId: message!.regionId, dueAt: leaseDue, messageId }).commit(),
-      ...(retryAt ? [notificationDue.put({ regionId: message!.regionId, dueAt: retryAt, messageId }).commit()] : []),
+      ...(retryAt === leaseDue
+        ? [] // the retry is due when the lease ends: that due item stays
+        : [
+            notificationDue.delete({ regionId: message!.regionId, dueAt: leaseDue, messageId }).commit(),
+            ...(retryAt ? [notificationDue.put({ regionId: message!.regionId, dueAt: retryAt, messageId }).commit()] : []),
+          ]),
     ])
     .go();
   if (finished.canceled) {
@@ -345,10 +354,12 @@ function icsFor(message: Notification): string {
 
 /** The scheduled dispatcher: sends every message of the region that has come due. */
 export async function dispatchDue(db: Db, regionId: string, options: DispatchOptions & { limit?: number }): Promise<number> {
-  const now = new Date(options.now()).toISOString();
+  // Strictly before the next millisecond: the sort key is dueAt#messageId, so `lte(now)` would
+  // leave out what is due exactly now.
+  const until = new Date(options.now() + 1).toISOString();
   const { data } = await db.notificationDue.query
     .byRegion({ regionId })
-    .lte({ dueAt: now })
+    .lt({ dueAt: until })
     .go({ limit: options.limit ?? 100 });
   let sent = 0;
   for (const due of data) {
