@@ -150,10 +150,10 @@ async function verifyDay(db: Db, clinicId: string, day: string, started: boolean
     db.auditChainHead.get({ clinicId, day }).go({ consistent: true }),
   ]);
   links.sort((a, b) => a.seq - b.seq);
-  const entries = await getAllByKeys(
-    (keys) => db.auditEntry.get(keys).go(),
-    links.map((l) => ({ subjectType: l.subjectType, subjectId: l.subjectId, at: l.at, auditId: l.auditId })),
-  );
+  // One key per entry: an entry chained twice (reported below) must not make BatchGetItem
+  // refuse the request for duplicate keys.
+  const entryKeys = new Map(links.map((l) => [l.auditId, { subjectType: l.subjectType, subjectId: l.subjectId, at: l.at, auditId: l.auditId }]));
+  const entries = await getAllByKeys((keys) => db.auditEntry.get(keys).go(), [...entryKeys.values()]);
   const entryOf = new Map(entries.map((e) => [e.auditId, e]));
 
   const auditIds = new Set<string>();
