@@ -42,6 +42,9 @@ export interface RouteDefinition {
   success: 200 | 201 | 202;
   /** Workflows the handler starts (IAM: states:StartExecution on exactly those state machines). */
   starts?: readonly WorkflowName[];
+  /** The handler reads archived appointments (IAM: s3:GetObject on the archive bucket's objects,
+   * and the bucket's name in CAREBOOK_ARCHIVE_BUCKET). */
+  readsArchive?: boolean;
   /** The handler resumes waiting executions (IAM: states:SendTaskSuccess / SendTaskFailure). */
   sendsTaskTokens?: boolean;
 }
@@ -209,6 +212,16 @@ export const routes = {
     description: "The audit trail by appointment, actor or clinic (newest first, cursor-paginated), with each entry's place in its clinic-day hash chain",
     success: 200,
     request: { query: auditQuerySchema },
+  },
+  "GET /api/admin/appointments/archive/{appointmentId}": {
+    handler: "functions/api/admin/archive-get.handler",
+    // Reads the pointer; writes the audit entry of the read.
+    table: "write",
+    roles: ["admin"],
+    description: "An archived appointment by id, as it was stored when it left the table (404 if not archived); the read is audited",
+    success: 200,
+    request: { path: staffAppointmentPathSchema },
+    readsArchive: true,
   },
   "GET /api/admin/appointments/metrics": {
     handler: "functions/api/admin/metrics.handler",

@@ -1,7 +1,8 @@
 import { dependsOn, Api as HttpApi, type ApiRouteProps, type StackContext, use } from "sst/constructs";
 import { routeEntries } from "../functions/routes";
 import { functionDefaults, stageConfig } from "./config";
-import { tablePolicy, workflowPolicy } from "./iam";
+import { ARCHIVE_BUCKET_ENV } from "../functions/events/index";
+import { archiveReadPolicy, tablePolicy, workflowPolicy } from "./iam";
 import { Storage } from "./Storage";
 import { workflowEnvironment, Workflows } from "./Workflows";
 
@@ -18,7 +19,7 @@ import { workflowEnvironment, Workflows } from "./Workflows";
  * `"public"`.
  */
 export function Api({ stack }: StackContext) {
-  const { table } = use(Storage);
+  const { table, archiveBucket } = use(Storage);
   const { stateMachineArns } = use(Workflows);
   // The ARNs are plain strings (fixed state machine names), not references: without this,
   // nothing would make CloudFormation create the state machines before the routes using them.
@@ -36,10 +37,12 @@ export function Api({ stack }: StackContext) {
             TABLE_NAME: table.tableName,
             CAREBOOK_REGION_ID: regionId,
             ...workflowEnvironment(route.starts, stateMachineArns),
+            ...(route.readsArchive ? { [ARCHIVE_BUCKET_ENV]: archiveBucket.bucketName } : {}),
           },
           permissions: [
             ...tablePolicy(route.table, table.tableArn),
             ...workflowPolicy(route, stateMachineArns),
+            ...archiveReadPolicy(route.readsArchive, archiveBucket.bucketArn),
           ],
         },
       },

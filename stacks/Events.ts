@@ -1,12 +1,14 @@
 import { ArnFormat, Duration, type Stack } from "aws-cdk-lib";
 import { EventBus, type EventPattern as CdkEventPattern, Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { ConfigurationSet, EmailSendingEvent, EventDestination } from "aws-cdk-lib/aws-ses";
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Cron, dependsOn, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import type { EventPattern } from "@carebook/core/events/pattern";
 import {
+  ARCHIVE_BUCKET_ENV,
   EVENT_BUS_ENV,
   type EventConsumerName,
   eventConsumerEntries,
@@ -16,7 +18,7 @@ import {
   streamConsumerEntries,
 } from "../functions/events/index";
 import { functionDefaults, stageConfig } from "./config";
-import { publishPolicy, sendPolicy, streamReadPolicy, tablePolicy, workflowPolicy } from "./iam";
+import { archiveWritePolicy, publishPolicy, sendPolicy, streamReadPolicy, tablePolicy, workflowPolicy } from "./iam";
 import { Storage } from "./Storage";
 import { workflowEnvironment, Workflows } from "./Workflows";
 
@@ -51,13 +53,26 @@ const invokeRetry = { retryAttempts: 2, maxEventAge: Duration.hours(6) };
  * the reach of erasure.
  */
 export function Events({ app, stack }: StackContext) {
-  const { table } = use(Storage);
+  const { table, archiveBucket } = use(Storage);
   const { stateMachineArns } = use(Workflows);
   // As in Api: the state machine ARNs are strings, so only this orders the deployment.
   dependsOn(Workflows);
   const { regionId, emailFrom } = stageConfig(stack.stage);
 
   const bus = new EventBus(stack, "Bus", { eventBusName: app.logicalPrefixedName("events") });
+  // The account's default bus: where SES (and other AWS services) put their events.
+  const defaultBus = EventBus.fromEventBusName(stack, "DefaultBus", "default");
+
+  // Every e-mail is sent with this configuration set: SES reports deliveries, bounces and
+  // complaints of our messages to the default bus, where the emailFeedback consumer reads them.
+  const emailEvents = new ConfigurationSet(stack, "EmailEvents", {
+    configurationSetName: app.logicalPrefixedName("email"),
+  });
+  emailEvents.addEventDestination("ToEventBridge", {
+    destination: EventDestination.eventBus(defaultBus),
+    events: [EmailSendingEvent.DELIVERY, EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
+  });
+  const senders = { emailFrom, configurationSet: emailEvents.configurationSetName };
 
   stack.setDefaultFunctionProps({
     ...functionDefaults,
@@ -81,11 +96,15 @@ export function Events({ app, stack }: StackContext) {
     const fn = new SstFunction(stack, id, {
       handler: consumer.handler,
       description: `Stream consumer ${name}: ${consumer.description}`,
-      environment: consumer.publishes ? { [EVENT_BUS_ENV]: bus.eventBusName } : {},
+      environment: {
+        ...(consumer.publishes ? { [EVENT_BUS_ENV]: bus.eventBusName } : {}),
+        ...(consumer.archives ? { [ARCHIVE_BUCKET_ENV]: archiveBucket.bucketName } : {}),
+      },
       permissions: [
         ...streamReadPolicy(streamArn),
         ...tablePolicy(consumer.table, table.tableArn),
         ...publishPolicy(consumer.publishes, bus.eventBusArn),
+        ...archiveWritePolicy(consumer.archives, archiveBucket.bucketArn),
       ],
     });
     // Not CDK's DynamoEventSource: it grants dynamodb:ListStreams on "*" (streamReadPolicy
@@ -96,6 +115,7 @@ export function Events({ app, stack }: StackContext) {
       // (re)created.
       startingPosition: StartingPosition.TRIM_HORIZON,
       batchSize: consumer.batchSize,
+      ...(consumer.batchingWindowSeconds ? { maxBatchingWindow: Duration.seconds(consumer.batchingWindowSeconds) } : {}),
       filters: consumer.filters.map((filter) => FilterCriteria.filter(filter)),
       bisectBatchOnError: true,
       reportBatchItemFailures: true,
@@ -112,7 +132,7 @@ export function Events({ app, stack }: StackContext) {
     const fn = new SstFunction(stack, id, {
       handler: consumer.handler,
       description: `Event consumer ${name}: ${consumer.description}`,
-      environment: { ...workflowEnvironment(consumer.starts, stateMachineArns), ...senderEnvironment(consumer.sends, emailFrom) },
+      environment: { ...workflowEnvironment(consumer.starts, stateMachineArns), ...senderEnvironment(consumer.sends, senders) },
       permissions: [
         ...tablePolicy(consumer.table, table.tableArn),
         ...workflowPolicy(consumer, stateMachineArns),
@@ -122,7 +142,7 @@ export function Events({ app, stack }: StackContext) {
       deadLetterQueue,
     });
     new Rule(stack, `${pascal(name)}Rule`, {
-      eventBus: bus,
+      eventBus: consumer.bus === "default" ? defaultBus : bus,
       description: `Event consumer ${name}: ${consumer.description}`.slice(0, 512),
       eventPattern: ruleEventPattern(name, consumer.pattern),
       targets: [new LambdaFunction(fn, { ...busRetry, deadLetterQueue })],
@@ -140,7 +160,7 @@ export function Events({ app, stack }: StackContext) {
         function: {
           handler: job.handler,
           description: `Scheduled ${name}: ${job.description}`.slice(0, 256),
-          environment: senderEnvironment(job.sends, emailFrom),
+          environment: senderEnvironment(job.sends, senders),
           permissions: [...tablePolicy(job.table, table.tableArn), ...sendPolicy(job.sends, sendResources(stack))],
         },
       },
@@ -152,9 +172,9 @@ export function Events({ app, stack }: StackContext) {
   return { bus, streamConsumers, eventConsumers, deadLetterQueues, scheduled };
 }
 
-/** Where a function that sends e-mail sends it from. */
-function senderEnvironment(sends: readonly string[] | undefined, emailFrom: string): Record<string, string> {
-  return sends?.includes("email") ? { CAREBOOK_EMAIL_FROM: emailFrom } : {};
+/** Where a function that sends e-mail sends it from, and the configuration set that reports back. */
+function senderEnvironment(sends: readonly string[] | undefined, senders: { emailFrom: string; configurationSet: string }): Record<string, string> {
+  return sends?.includes("email") ? { CAREBOOK_EMAIL_FROM: senders.emailFrom, CAREBOOK_EMAIL_CONFIGURATION_SET: senders.configurationSet } : {};
 }
 
 /** A consumer's own dead-letter queue. */

@@ -161,3 +161,21 @@ export function sendPolicy(sends: readonly Channel[] | undefined, resources: Sen
   }
   return statements;
 }
+
+export const archiveWriteActions = ["s3:PutObject"];
+export const archiveReadActions = ["s3:GetObject"];
+
+/**
+ * The archive bucket's objects: written by the archiver (`archives`), read by the admin's
+ * archive lookup (`readsArchive`). No kms:* — the bucket's key is the AWS managed aws/s3, whose
+ * key policy lets any principal of the account with S3 access use it through S3.
+ */
+export function archiveWritePolicy(archives: boolean | undefined, bucketArn: string): PolicyStatement[] {
+  if (!archives) return [];
+  return [new PolicyStatement({ effect: Effect.ALLOW, actions: archiveWriteActions, resources: [`${bucketArn}/*`] })];
+}
+
+export function archiveReadPolicy(readsArchive: boolean | undefined, bucketArn: string): PolicyStatement[] {
+  if (!readsArchive) return [];
+  return [new PolicyStatement({ effect: Effect.ALLOW, actions: archiveReadActions, resources: [`${bucketArn}/*`] })];
+}

@@ -15,6 +15,8 @@ import type { WorkflowName } from "../workflows/index";
 
 /** Environment variable holding the bus name (publisher) — set by the Events stack. */
 export const EVENT_BUS_ENV = "CAREBOOK_EVENT_BUS";
+/** Environment variable holding the archive bucket's name (archiver) — set by the Events stack. */
+export const ARCHIVE_BUCKET_ENV = "CAREBOOK_ARCHIVE_BUCKET";
 
 export type Channel = "email" | "sms" | "push";
 
@@ -30,6 +32,10 @@ export interface StreamConsumer {
   batchSize: number;
   /** Puts events on the bus (events:PutEvents on it, and its name in EVENT_BUS_ENV). */
   publishes?: boolean;
+  /** Writes objects to the archive bucket (s3:PutObject on its objects, and its name in ARCHIVE_BUCKET_ENV). */
+  archives?: boolean;
+  /** How long Lambda gathers records before invoking (the mapping's MaximumBatchingWindowInSeconds). */
+  batchingWindowSeconds?: number;
 }
 
 /** A Lambda run on a schedule (EventBridge Scheduler/cron in AWS, a timer locally). */
@@ -55,6 +61,9 @@ export interface EventConsumer {
   starts?: readonly WorkflowName[];
   /** Channels it sends on (ses:SendEmail, sns:Publish). */
   sends?: readonly Channel[];
+  /** The bus its rule listens on: Carebook's own (default), or the account's default bus, where
+   * AWS services put their events (SES's delivery reports). */
+  bus?: "default";
 }
 
 const appointmentEvents = (...types: EventType[]): EventPattern => ({ source: [EVENT_SOURCE], "detail-type": types });
@@ -63,6 +72,16 @@ const appointmentEvents = (...types: EventType[]): EventPattern => ({ source: [E
 const inserted = (entity: string): EventPattern => ({
   eventName: ["INSERT"],
   dynamodb: { NewImage: { __edb_e__: { S: [entity] } } },
+});
+
+/**
+ * DynamoDB's TTL deleting an item: a REMOVE whose `userIdentity` is the DynamoDB service (AWS
+ * sets it on TTL deletions only; the local runtime marks them alike, packages/local/src/ttl.ts).
+ */
+const expired = (entity: string): EventPattern => ({
+  eventName: ["REMOVE"],
+  userIdentity: { type: ["Service"], principalId: ["dynamodb.amazonaws.com"] },
+  dynamodb: { OldImage: { __edb_e__: { S: [entity] } } },
 });
 
 export const streamConsumers = {
@@ -80,6 +99,17 @@ export const streamConsumers = {
     description: "Appends each inserted audit entry to its clinic-day's hash chain",
     filters: [inserted("auditEntry")],
     batchSize: 100,
+  },
+  archiver: {
+    handler: "functions/events/archive.handler",
+    // Reads which appointments are archived already, writes the pointers.
+    table: "write",
+    description: "Writes appointments removed by TTL to the archive bucket as JSON Lines, and a pointer per appointment",
+    filters: [expired("appointment")],
+    // Few, larger objects: S3 moves nothing under 128 KiB to Glacier (stacks/Storage.ts).
+    batchSize: 500,
+    batchingWindowSeconds: 300,
+    archives: true,
   },
 } as const satisfies Record<string, StreamConsumer>;
 
@@ -104,6 +134,14 @@ export const eventConsumers = {
       "ReminderDue",
       "EmergencyNotice",
     ),
+    sends: ["email", "sms", "push"],
+  },
+  emailFeedback: {
+    handler: "functions/events/email-feedback.handler",
+    table: "write",
+    description: "Records SES's delivery, bounce and complaint reports in the delivery log; a bounce falls back to the next channel",
+    bus: "default",
+    pattern: { source: ["aws.ses"], "detail-type": ["Email Delivered", "Email Bounced", "Email Complaint Received"] },
     sends: ["email", "sms", "push"],
   },
   metrics: {

@@ -8,6 +8,7 @@ import { getStack } from "sst/constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { validatePattern } from "@carebook/core/events/pattern";
 import {
+  ARCHIVE_BUCKET_ENV,
   EVENT_BUS_ENV,
   type EventConsumer,
   eventConsumerEntries,
@@ -205,6 +206,7 @@ describe("Events stack", () => {
       ...(sends.has("email") ? emailActions : []),
       ...(sends.has("sms") || sends.has("push") ? ["sns:Publish"] : []),
       ...(consumer.publishes ? ["events:PutEvents"] : []),
+      ...(consumer.archives ? ["s3:PutObject"] : []),
       ...tracingActions,
     ];
   }
@@ -238,12 +240,28 @@ describe("Events stack", () => {
   });
 
   describe("event consumers", () => {
-    it("has exactly one rule per event consumer, each on the bus", () => {
+    it("has exactly one rule per event consumer, each on the bus it declares", () => {
       const rules = ofType(resources, "AWS::Events::Rule").filter(([, rule]) => !rule.Properties.ScheduleExpression);
       expect(rules).toHaveLength(eventConsumers.length);
-      for (const [id, rule] of rules) {
-        expect(referencedId(rule.Properties.EventBusName), id).toBe(busId());
-        expect(rule.Properties.State, id).toBe("ENABLED");
+      for (const [name, consumer] of eventConsumers) {
+        const { rule } = ruleOf(functionIdOf(template, consumer.handler));
+        if (consumer.bus === "default") expect(rule.EventBusName, name).toBe("default");
+        else expect(referencedId(rule.EventBusName), name).toBe(busId());
+        expect(rule.State, name).toBe("ENABLED");
+      }
+    });
+
+    it("sends every e-mail through a configuration set that reports deliveries, bounces and complaints to the default bus", () => {
+      const sets = ofType(resources, "AWS::SES::ConfigurationSet");
+      expect(sets).toHaveLength(1);
+      const destinations = ofType(resources, "AWS::SES::ConfigurationSetEventDestination").map(([, d]) => d.Properties);
+      expect(destinations).toHaveLength(1);
+      expect(destinations[0].EventDestination.MatchingEventTypes.sort()).toEqual(["bounce", "complaint", "delivery"]);
+      expect(JSON.stringify(destinations[0].EventDestination.EventBridgeDestination.EventBusArn)).toContain("event-bus/default");
+      const feedback = eventConsumers.find(([, c]) => c.bus === "default" && JSON.stringify(c.pattern.source) === JSON.stringify(["aws.ses"]));
+      expect(feedback, "a consumer of SES's reports").toBeDefined();
+      for (const [name, consumer] of eventConsumers.filter(([, c]) => c.sends?.includes("email"))) {
+        expect(variablesOf(functionIdOf(template, consumer.handler)).CAREBOOK_EMAIL_CONFIGURATION_SET, name).toEqual({ Ref: sets[0]![0] });
       }
     });
 
@@ -381,6 +399,47 @@ describe("Events stack", () => {
         }
       },
     );
+
+    it.each(streamConsumers)(
+      "lets %s write the archive bucket's objects, and tells it the bucket, only if it archives",
+      (_name, consumer) => {
+        const functionId = functionIdOf(template, consumer.handler);
+        const statements = functionStatements(resources, functionId);
+        const bucketId = only("AWS::S3::Bucket")[0];
+        expect(resourcesFor(statements, "s3:PutObject")).toEqual(consumer.archives ? [`\${GetAtt:${bucketId}.Arn}/*`] : []);
+        // Writing only: no reads, listings or deletes of the archive, and no KMS key grants
+        // (the bucket's key is the AWS managed aws/s3).
+        for (const action of actionsOf(statements)) {
+          if (action.startsWith("s3:")) expect(action).toBe("s3:PutObject");
+          expect(action).not.toMatch(/^kms:/);
+        }
+        if (consumer.archives) {
+          expect(variablesOf(functionId)[ARCHIVE_BUCKET_ENV]).toEqual({ Ref: bucketId });
+        } else {
+          expect(variablesOf(functionId)).not.toHaveProperty(ARCHIVE_BUCKET_ENV);
+        }
+      },
+    );
+
+    it.each(streamConsumers)("gathers records for %s as long as it declares", (_name, consumer) => {
+      const mapping = mappingOf(functionIdOf(template, consumer.handler));
+      const declared = (consumer as StreamConsumer).batchingWindowSeconds;
+      expect(mapping.MaximumBatchingWindowInSeconds).toBe(declared);
+    });
+
+    it("archives only appointments removed by TTL", () => {
+      const archivers = streamConsumers.filter(([, c]) => (c as StreamConsumer).archives);
+      expect(archivers.map(([name]) => name)).toEqual(["archiver"]);
+      for (const [, consumer] of archivers) {
+        for (const filter of consumer.filters) {
+          expect(filter).toMatchObject({
+            eventName: ["REMOVE"],
+            userIdentity: { type: ["Service"], principalId: ["dynamodb.amazonaws.com"] },
+            dynamodb: { OldImage: { __edb_e__: { S: ["appointment"] } } },
+          });
+        }
+      }
+    });
 
     it.each(streamConsumers)("allows %s what it declares and nothing else", (_name, consumer) => {
       const statements = functionStatements(resources, functionIdOf(template, consumer.handler));

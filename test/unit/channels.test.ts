@@ -28,7 +28,7 @@ import { appointmentIcs } from "@carebook/core/notifications/ics";
 import { channelAdapters } from "../../functions/lib/channels/index";
 import { createLocalChannels, readOutbox } from "../../functions/lib/channels/local";
 import { pushChannel } from "../../functions/lib/channels/push";
-import { sesChannel } from "../../functions/lib/channels/ses";
+import { messageIdFromTag, sesChannel } from "../../functions/lib/channels/ses";
 import { smsChannel } from "../../functions/lib/channels/sms";
 
 const ses = mockClient(SESv2Client);
@@ -76,7 +76,8 @@ describe("SES e-mail adapter", () => {
     expect(input.FromEmailAddress).toBe("Carebook <no-reply@carebook.example>");
     expect(input.Destination).toEqual({ ToAddresses: ["anna@example.com"] });
     expect(input.ConfigurationSetName).toBe("carebook-events");
-    expect(input.EmailTags).toEqual([{ Name: "carebook-message-id", Value: "evt-1_email" }]);
+    expect(input.EmailTags).toEqual([{ Name: "carebook-message-id", Value: Buffer.from("evt-1:email").toString("base64url") }]);
+    expect(messageIdFromTag(input.EmailTags![0]!.Value!)).toBe("evt-1:email");
     const simple = input.Content!.Simple!;
     expect(simple.Subject).toEqual({ Data: "Termin bestätigt: Impfung", Charset: "UTF-8" });
     expect(simple.Body).toEqual({ Text: { Data: "Guten Tag Anna,", Charset: "UTF-8" }, Html: { Data: "<p>Guten Tag Anna,</p>", Charset: "UTF-8" } });

@@ -36,6 +36,7 @@ describe("domain events", () => {
       "AppointmentNoShow",
       "AppointmentPending",
       "AppointmentRescheduled",
+      "EmergencyNotice",
       "PreScreeningDecided",
       "PreScreeningEscalated",
       "PreScreeningRequested",

@@ -126,6 +126,32 @@ describe("notifications", () => {
     }
   });
 
+  it("an e-mail that bounces later falls back to the next channel; a delivery report marks it delivered", async () => {
+    const p = await patient("Bounce Patient");
+    await setPreferences(p, { channels: ["email", "sms"], language: "en", quietHours: null, timeZone: "Europe/London", contacts: { phone: PHONE } });
+    await book(p, weekdayFrom(await clockNow(), 10), "14:00");
+    const [mail] = await eventually(() => outboxOf(p, "confirmation"), (m) => expect(m).toHaveLength(1));
+    expect(mail!.channel).toBe("email");
+
+    // SES reports a hard bounce (locally: the same event on the local default bus).
+    const bounce = await api("POST", "/local/outbox/feedback", { body: { messageId: mail!.messageId, outcome: "bounced" } });
+    expect(bounce.status).toBe(200);
+    const [sms] = await eventually(() => outboxOf(p, "confirmation").then((m) => m.filter((x) => x.channel === "sms")), (m) => expect(m).toHaveLength(1));
+    expect(sms!.to).toBe(PHONE);
+    const entry = (await deliveryLog(p)).find((m) => m.kind === "confirmation")!;
+    expect(entry.log.map((l) => [l.status, l.channel ?? null])).toEqual([
+      ["queued", null],
+      ["delivered", "email"],
+      ["bounced", "email"],
+      ["delivered", "sms"],
+    ]);
+    // A late report about the e-mail changes nothing now.
+    await api("POST", "/local/outbox/feedback", { body: { messageId: mail!.messageId, outcome: "delivered" } });
+    expect((await deliveryLog(p)).find((m) => m.kind === "confirmation")!.log).toHaveLength(4);
+
+    expect((await api("POST", "/local/outbox/feedback", { body: { messageId: mail!.messageId, outcome: "lost" } })).status).toBe(400);
+  });
+
   it("a transient failure is retried later on the same channel", async () => {
     const p = await patient("Retry Patient");
     await setPreferences(p, { channels: ["sms", "email"], language: "en", quietHours: null, timeZone: "Europe/London", contacts: { phone: PHONE } });

@@ -36,7 +36,11 @@ export const sesErrorRules: ErrorRules = {
 
 const utf8 = (Data: string) => ({ Data, Charset: "UTF-8" });
 /** EmailTag values allow only ASCII letters, digits, "_" and "-". */
-const tagValue = (value: string) => value.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 256);
+/** The tag naming our message on SES's delivery and bounce events. Tag values allow only
+ * letters, digits, `_` and `-`: base64url keeps the id whole and reversible. */
+export const MESSAGE_ID_TAG = "carebook-message-id";
+const tagValue = (messageId: string) => Buffer.from(messageId, "utf8").toString("base64url");
+export const messageIdFromTag = (value: string) => Buffer.from(value, "base64url").toString("utf8");
 
 export function sesRequest(message: OutgoingMessage, options: Omit<SesChannelOptions, "client">) {
   const attachments: Attachment[] = (message.attachments ?? []).map((a) => ({
@@ -55,7 +59,7 @@ export function sesRequest(message: OutgoingMessage, options: Omit<SesChannelOpt
         ...(attachments.length ? { Attachments: attachments } : {}),
       },
     },
-    EmailTags: [{ Name: "carebook-message-id", Value: tagValue(message.messageId) }],
+    EmailTags: [{ Name: MESSAGE_ID_TAG, Value: tagValue(message.messageId) }],
     ...(options.configurationSetName ? { ConfigurationSetName: options.configurationSetName } : {}),
   });
 }

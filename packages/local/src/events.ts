@@ -23,7 +23,7 @@ import { randomUUID } from "node:crypto";
 import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DynamoDBBatchResponse } from "aws-lambda";
+import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
 import { matches, type EventPattern } from "@carebook/core/events/pattern";
 import type { BusEvent } from "@carebook/core/events/bus";
 import type { EventConsumer, StreamConsumer } from "../../../functions/events/index";
@@ -32,9 +32,16 @@ import { createLambdaContext, DEFAULT_TIMEOUT_MS, invokeLambda, type HandlerLoad
 import { realSetTimeout } from "./real-time";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./stepfunctions/engine";
 import type { FaultPlan } from "./stepfunctions/endpoint";
-import { createStreamReader, type StreamReader } from "./streams";
+import { createStreamReader, type ChangeRecord, type StreamReader } from "./streams";
 
 export const LOCAL_BUS_NAME = "carebook-local-events";
+
+/** Which of the two local buses an EventBusName (name or ARN) means: Carebook's own, or the
+ * account's default bus (where AWS services such as SES put their events). */
+function busOf(name: unknown): "carebook" | "default" | undefined {
+  const bus = String(name).replace(/^arn:[^:]+:events:[^:]*:[^:]*:event-bus\//, "");
+  return bus === LOCAL_BUS_NAME ? "carebook" : bus === "default" ? "default" : undefined;
+}
 
 /** Attempts per consumer and event before the dead-letter list (EventBridge: up to 185 over 24 h). */
 const DELIVERY_ATTEMPTS = 3;
@@ -143,8 +150,9 @@ export function createLocalBus(options: {
         detail: JSON.parse(String(entry.Detail)),
       };
       results.push({ EventId: event.id });
+      const bus = busOf(entry.EventBusName ?? "default");
       for (const [name, consumer] of options.consumers) {
-        if (matches(consumer.pattern as EventPattern, event)) work.push(track(deliver(name, consumer, event)));
+        if ((consumer.bus ?? "carebook") === bus && matches(consumer.pattern as EventPattern, event)) work.push(track(deliver(name, consumer, event)));
       }
     }
     await Promise.all(work);
@@ -153,7 +161,7 @@ export function createLocalBus(options: {
 
   function entryProblem(entry: Record<string, unknown>): Record<string, string> | undefined {
     const bus = entry.EventBusName;
-    if (bus !== undefined && bus !== LOCAL_BUS_NAME && !String(bus).endsWith(`:event-bus/${LOCAL_BUS_NAME}`)) {
+    if (bus !== undefined && busOf(bus) === undefined) {
       return { ErrorCode: "ResourceNotFoundException", ErrorMessage: `Event bus ${String(bus)} does not exist.` };
     }
     if (typeof entry.Source !== "string" || !entry.Source) return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter Source is not valid." };
@@ -256,7 +264,11 @@ export function startStreamConsumers(options: {
   loadHandler: HandlerLoader;
   dataDir?: string;
   pollMs?: number;
+  /** The record as AWS would hand it over, where DynamoDB Local's differs: TTL deletions
+   * (ttl.ts `lambdaRecord`). Default: as read. */
+  lambdaRecord?: (record: ChangeRecord) => DynamoDBRecord;
 }): StreamConsumers {
+  const lambdaRecord = options.lambdaRecord ?? ((record: ChangeRecord) => record.lambda);
   const readers: StreamReader[] = options.consumers.map(([name, consumer]) =>
     createStreamReader({
       endpoint: options.endpoint,
@@ -268,7 +280,7 @@ export function startStreamConsumers(options: {
       onRecords: (records) =>
         track(
           (async () => {
-            const matching = records.map((r) => r.lambda).filter((r) => consumer.filters.some((f) => matches(f as EventPattern, r)));
+            const matching = records.map(lambdaRecord).filter((r) => consumer.filters.some((f) => matches(f as EventPattern, r)));
             if (matching.length === 0) return;
             const handler = await options.loadHandler(consumer.handler);
             const context = createLambdaContext(consumer.handler, randomUUID(), DEFAULT_TIMEOUT_MS);

@@ -12,6 +12,7 @@ import type { Server } from "node:http";
 import { createDb, type Db } from "@carebook/core/entities/index";
 import { ensurePatientProfile } from "@carebook/core/patient";
 import { EVENT_BUS_ENV, eventConsumerEntries, scheduledFunctions, streamConsumerEntries } from "../../../functions/events/index";
+import { ARCHIVE_DIR_ENV } from "../../../functions/lib/archive-store";
 import { OUTBOX_DIR_ENV } from "../../../functions/lib/channels/index";
 import { routes } from "../../../functions/routes";
 import { sweeper, workflowEntries, type WorkflowDefinition } from "../../../functions/workflows/index";
@@ -25,6 +26,7 @@ import { outboxRoutes } from "./outbox";
 import { faultsEndpoint, stepFunctionsRoutes, type FaultPlan } from "./stepfunctions/endpoint";
 import { createLocalStepFunctions, type LocalStepFunctions } from "./stepfunctions/engine";
 import { ensureTable } from "./table";
+import { createLocalTtl, LOCAL_TTL_PERIOD_MS, ttlRoutes } from "./ttl";
 import { localWorkflows, resumeWorkflows, startSweeper } from "./workflows";
 
 export const LOCAL_TABLE_NAME = "carebook-local";
@@ -128,12 +130,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Messages to patients land in an outbox of files (kept with the data, or thrown away).
     const outboxDir = dataDir ? join(dataDir, "outbox") : mkdtempSync(join(tmpdir(), "carebook-outbox-"));
     process.env[OUTBOX_DIR_ENV] = outboxDir;
+    // Archive: S3 stand-in, a directory with the bucket's keys as paths (kept with the data, or
+    // thrown away). TTL: a stand-in on the runtime's clock (ttl.ts); the stream consumers get
+    // TTL deletions as AWS marks them, which the archiver's filter expects.
+    const archiveDir = dataDir ? join(dataDir, "archive") : mkdtempSync(join(tmpdir(), "carebook-archive-"));
+    process.env[ARCHIVE_DIR_ENV] = archiveDir;
+    const ttl = createLocalTtl({ client: makeDynamoClient(dynamoLocal.endpoint), tableName: LOCAL_TABLE_NAME, dataDir });
     let streams: StreamConsumers | undefined;
     const sfnFaults: FaultPlan = new Map();
     const extraRoutes: Record<string, ExtraRoute> = {
       ...stepFunctionsRoutes(stepFunctions, sfnFaults),
       ...eventsRoutes(bus),
-      ...outboxRoutes(outboxDir),
+      ...outboxRoutes(outboxDir, bus),
+      ...ttlRoutes(ttl),
       "POST /local/faults": faultsEndpoint({ stepFunctions: sfnFaults, events: bus.faults }),
       /** Delivers every event committed so far before answering (tests). */
       "POST /local/streams/drain": async (req, res) => {
@@ -177,6 +186,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       tableName: LOCAL_TABLE_NAME,
       loadHandler,
       dataDir,
+      lambdaRecord: ttl.lambdaRecord,
     });
     // For tools run beside `npm start` (npm run audit:verify): where this runtime's data is.
     const runtimeFile = dataDir ? join(dataDir, "runtime.json") : undefined;
@@ -186,6 +196,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const sweep =
       options.sweeper === false ? undefined : startSweeper({ handlerPath: sweeper.handler, periodMs: sweeper.periodMs, loadHandler, clock });
     const scheduled = Object.values(scheduledFunctions).map((f) => startSweeper({ handlerPath: f.handler, periodMs: f.periodMs, loadHandler, clock }));
+    const ttlSweep = startSweeper({ handlerPath: "local:ttl", periodMs: LOCAL_TTL_PERIOD_MS, loadHandler: async () => () => ttl.sweep(), clock });
     return {
       url,
       dynamoEndpoint: dynamoLocal.endpoint,
@@ -203,8 +214,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       async stop() {
         await sweep?.stop();
         await Promise.all(scheduled.map((s) => s.stop()));
+        await ttlSweep.stop();
         await streams.stop();
         if (!dataDir) rmSync(outboxDir, { recursive: true, force: true });
+        if (!dataDir) rmSync(archiveDir, { recursive: true, force: true });
         if (runtimeFile) rmSync(runtimeFile, { force: true });
         stepFunctions.stopAll();
         await new Promise<void>((done) => server.close(() => done()));

@@ -26,7 +26,7 @@ export const demoRegion: Region = {
   name: "Europe (West)",
   awsRegion: "eu-west-1",
   defaultTimeZone: "Europe/London",
-  retentionDays: 8 * 365,
+  retentionDays: 90,
   reminderOffsetsMinutes: [24 * 60, 120],
 };
 

@@ -7,6 +7,7 @@ import { blockFor, computeSlots, isOnSlotGrid, localDateOf, toUtcIso } from "../
 import { rankDoctors, type RankedDoctor } from "./assignment";
 import { claimUnits, diffClaims, doctorResource, planClaims, type ClaimKey } from "./claims";
 import { busyBlocks, loadScheduleContext, scheduleOf, type ScheduleContext } from "./context";
+import { archiveAfter, retentionDaysOf } from "../archive/retention";
 import { releaseHold } from "./hold";
 import {
   auditItem,
@@ -440,6 +441,8 @@ export async function cancelAppointment(db: Db, input: CancelInput): Promise<{ a
   const nowIso = toUtcIso(input.now);
   const claims = claimsOf(current);
   const entry = { at: nowIso, action: "cancelled", by: input.actor.id, status: "cancelled", note: input.reason };
+  // Ended: kept the region's retention, then TTL hands it to the archive (archive/retention.ts).
+  const expiresAt = archiveAfter(current.end, await retentionDaysOf(db, current.regionId), input.now);
   const outcome = await claimTransaction(db, {
     appointmentId: current.appointmentId,
     blockEnd: Date.parse(current.blockEnd),
@@ -448,7 +451,7 @@ export async function cancelAppointment(db: Db, input: CancelInput): Promise<{ a
     appointment: (tx) =>
       tx.appointment
         .patch({ appointmentId: current.appointmentId })
-        .set({ status: "cancelled", version: current.version + 1, updatedAt: nowIso, cancelReason: input.reason })
+        .set({ status: "cancelled", version: current.version + 1, updatedAt: nowIso, cancelReason: input.reason, expiresAt })
         .append({ history: [entry] })
         .where((attr, op) => op.eq(attr.version, current.version))
         .commit(),
@@ -469,7 +472,7 @@ export async function cancelAppointment(db: Db, input: CancelInput): Promise<{ a
     throw new ConflictError("REQUEST_CONFLICT", "The appointment is being changed by another request; try again");
   }
   return {
-    appointment: { ...current, status: "cancelled", version: current.version + 1, updatedAt: nowIso, cancelReason: input.reason, history: [...current.history, entry] },
+    appointment: { ...current, status: "cancelled", version: current.version + 1, updatedAt: nowIso, cancelReason: input.reason, expiresAt, history: [...current.history, entry] },
   };
 }
 

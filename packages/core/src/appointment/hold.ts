@@ -16,6 +16,7 @@ import { HOLD_GRACE_MS, parsePrescreeningConfig, slaDueFrom } from "../prescreen
 import { answersSchema } from "../prescreening/questionnaire";
 import { decisions, prescreeningStateSchema, type Decision, type PrescreeningState } from "../prescreening/state";
 import { toUtcIso } from "../schedule/slots";
+import { archiveAfter, retentionDaysOf } from "../archive/retention";
 import type { ClaimKey } from "./claims";
 import { auditItem, claimsOf, eventItem, releaseItems, SWEEPER_ACTOR, WORKFLOW_ACTOR, type Actor, type Tx, type TxOp } from "./tx";
 
@@ -262,10 +263,13 @@ export async function releaseHold(
     const nowIso = toUtcIso(input.now);
     const next = state && { ...state, state: "released" as const, releasedReason: input.reason };
     const entry = { at: nowIso, action: "cancelled", by: input.actor.id, status: "cancelled", note: input.reason };
+    // Ended: kept the region's retention, then TTL hands it to the archive (archive/retention.ts).
+    const expiresAt = archiveAfter(a.end, await retentionDaysOf(db, a.regionId), input.now);
     const appointment: Appointment = {
       ...a,
       status: "cancelled",
       cancelReason: input.reason,
+      expiresAt,
       prescreening: next,
       version: a.version + 1,
       updatedAt: nowIso,
@@ -279,7 +283,7 @@ export async function releaseHold(
       ops: (tx: Tx) => [
         tx.appointment
           .patch({ appointmentId: a.appointmentId })
-          .set({ status: "cancelled", cancelReason: input.reason, version: a.version + 1, updatedAt: nowIso, ...(next ? { prescreening: next } : {}) })
+          .set({ status: "cancelled", cancelReason: input.reason, version: a.version + 1, updatedAt: nowIso, expiresAt, ...(next ? { prescreening: next } : {}) })
           .append({ history: [entry] })
           .remove(["holdExpiresAt", "taskToken", "taskTokenStage"])
           .where((attr, op) => op.eq(attr.version, a.version))

@@ -3,6 +3,7 @@ import { Entity, Service, type EntityItem } from "electrodb";
 import { metricsDaySchema, receiptSchema } from "../metrics/entities";
 import { notificationDueSchema, notificationSchema } from "../notifications/entities";
 import { auditChainDaySchema, auditChainHeadSchema, auditChainLinkSchema, auditChainMarkSchema } from "../audit/entities";
+import { archivedAppointmentSchema } from "../archive/entities";
 
 /**
  * ElectroDB entities on the one table (see ./table.ts for the indexes).
@@ -41,8 +42,9 @@ export const regionSchema = {
     /** The AWS region the data of this Carebook region lives in (data residency). */
     awsRegion: { type: "string", required: true },
     defaultTimeZone: { type: "string", required: true },
-    /** How long appointment data is kept after the appointment, before archival/erasure. */
-    retentionDays: { type: "number", required: true },
+    /** How long a finished or cancelled appointment stays in the table before it is archived
+     * (moved to the archive bucket by TTL; archive/retention.ts). */
+    retentionDays: { type: "number", required: true, default: 90 },
     /** Minutes before the start at which reminders go out (used by the reminders workflow). */
     reminderOffsetsMinutes: { type: "list", items: { type: "number" }, required: true },
   },
@@ -223,6 +225,10 @@ export const appointmentSchema = {
     taskTokenStage: { type: ["answers", "decision"] as const },
     createdAt: { type: "string", required: true },
     updatedAt: { type: "string", required: true },
+    /** TTL (epoch seconds, the table's `timeToLiveAttribute`): set when the appointment ends
+     * (archive/retention.ts `archiveAfter`); DynamoDB deletes it after, and the archival
+     * consumer writes it to the archive. Absent while the appointment is open. */
+    expiresAt: { type: "number" },
   },
   indexes: {
     byId: { pk: { field: "pk", composite: ["appointmentId"] }, sk: { field: "sk", composite: [] } },
@@ -387,6 +393,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
     notificationDue: new Entity(notificationDueSchema, config),
     metricsDay: new Entity(metricsDaySchema, config),
     receipt: new Entity(receiptSchema, config),
+    archivedAppointment: new Entity(archivedAppointmentSchema, config),
   };
   const carebook = new Service(entities, config);
   return { ...entities, service: carebook, client, table };

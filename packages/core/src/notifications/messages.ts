@@ -398,3 +398,60 @@ async function requirePatient(db: Db, patientId: string): Promise<Patient> {
   if (!found.data) throw new NotFoundError("Patient profile", undefined, "PATIENT_NOT_FOUND");
   return found.data;
 }
+
+/**
+ * What the e-mail provider reported later about a message it accepted (SES's delivery, bounce
+ * and complaint events): `delivered`, or `bounced` — a permanent bounce moves the message on to
+ * the patient's next channel, due at once, as a permanent send failure would have. Reports
+ * about a message that has moved on (another channel, a later state) change nothing.
+ */
+export async function recordEmailFeedback(
+  db: Db,
+  feedback: { messageId: string; outcome: "delivered" | "bounced" | "complained"; detail: string },
+  options: DispatchOptions,
+): Promise<Notification | undefined> {
+  const { messageId } = feedback;
+  const message = (await db.notification.get({ messageId }).go()).data;
+  if (!message || message.channel !== "email" || (message.status !== "sent" && message.status !== "delivered")) return undefined;
+  const now = options.now();
+  const at = new Date(now).toISOString();
+  if (feedback.outcome !== "bounced") {
+    if (feedback.outcome === "delivered" && message.status === "delivered") return message;
+    const result = await db.service.transaction
+      .write(({ notification }) => [
+        notification
+          .patch({ messageId })
+          .set({ status: "delivered", log: [...message.log, { at, status: feedback.outcome, channel: "email", detail: feedback.detail }], version: message.version + 1, updatedAt: at })
+          .where((a, op) => op.eq(a.version, message.version))
+          .commit(),
+      ])
+      .go();
+    return result.canceled ? undefined : (await db.notification.get({ messageId }).go()).data ?? undefined;
+  }
+  const next = message.channelIndex + 1;
+  const fallback = next < message.channels.length;
+  const result = await db.service.transaction
+    .write(({ notification, notificationDue }) => [
+      notification
+        .patch({ messageId })
+        .set({
+          status: fallback ? "queued" : "bounced",
+          channelIndex: fallback ? next : message.channelIndex,
+          attempts: 0,
+          log: [...message.log, { at, status: "bounced", channel: "email", detail: feedback.detail }],
+          version: message.version + 1,
+          updatedAt: at,
+          ...(fallback ? { dueAt: at } : {}),
+        })
+        .where((a, op) => op.eq(a.version, message.version))
+        .commit(),
+      ...(fallback ? [notificationDue.put({ regionId: message.regionId, dueAt: at, messageId }).commit()] : []),
+    ])
+    .go();
+  if (result.canceled) return undefined;
+  if (options.onOutcome) {
+    const ctx = message.context as TemplateContext;
+    await options.onOutcome({ messageId, clinicId: message.clinicId, appointmentId: message.appointmentId, start: ctx.start, timeZone: ctx.timeZone, channel: "email", outcome: "failed" });
+  }
+  return fallback ? dispatch(db, messageId, options) : (await db.notification.get({ messageId }).go()).data ?? undefined;
+}
