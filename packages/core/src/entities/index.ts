@@ -27,6 +27,8 @@ import { archivedAppointmentSchema } from "../archive/entities";
  *                                           (the sweeper reads the expired ones)
  * - screening     byClinic (clinic, state, queued) the nurses' pre-screening queue
  * - notification, notificationDue           messages to patients and their delivery log (notifications/entities.ts)
+ * - metricsDay, receipt                     admin metrics aggregates; "applied once" markers (metrics/entities.ts)
+ * - archivedAppointment byId                where an archived appointment's record is (archive/entities.ts)
  * - domainEvent   byAppointment (appointment, at) events written in the same transaction as the change
  *                                           that caused them (an outbox; the events issue publishes them)
  */
