@@ -141,6 +141,13 @@ describe("quiet hours (property)", () => {
     .tuple(fc.constantFrom(...changes.map(at)), fc.integer({ min: -30 * 60, max: 30 * 60 }))
     .map(([change, minutes]) => change + minutes * 60_000);
 
+  it("waits for the next day's end when a DST jump skips the only open minute", () => {
+    // London, 28 March 2027: clocks jump from 01:00 GMT to 02:00 BST; quiet all day but 01:00–01:01.
+    const prefs = { quietHours: { start: "01:01", end: "01:00" }, timeZone: "Europe/London" };
+    const now = at("2027-03-28T00:59:00Z");
+    expect(deliverAt(now, prefs, false)).toBe(at("2027-03-29T00:00:00Z")); // 01:00 BST next day
+  });
+
   it("delays exactly the messages inside the window, to the first moment outside it", () => {
     fc.assert(
       fc.property(

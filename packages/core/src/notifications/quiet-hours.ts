@@ -73,5 +73,14 @@ export function inQuietHours(nowMs: number, prefs: QuietPrefs): boolean {
  * window; else the end of the current window. */
 export function deliverAt(nowMs: number, prefs: QuietPrefs, urgent: boolean): number {
   if (urgent) return nowMs;
-  return quietUntil(nowMs, prefs) ?? nowMs;
+  // Usually one step. But a DST jump can skip the whole open stretch between two windows (quiet
+  // 01:01–01:00 on the night clocks jump from 01:00 to 02:00): the window's end then falls inside
+  // the next window, whose own end is the first moment outside.
+  let at = nowMs;
+  for (let step = 0; step < 3; step++) {
+    const until = quietUntil(at, prefs);
+    if (until === undefined || until <= at) return at;
+    at = until;
+  }
+  return at;
 }
