@@ -13,25 +13,22 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getArchivedAppointmentForStaff } from "@carebook/core/archive/archive";
 import { cancelAppointment } from "@carebook/core/appointment/booking";
 import { releaseHold } from "@carebook/core/appointment/hold";
 import type { Actor } from "@carebook/core/appointment/tx";
-import { createDb, type Appointment, type Db } from "@carebook/core/entities/index";
+import { type Appointment, type Db } from "@carebook/core/entities/index";
 import { NotFoundError } from "@carebook/core/errors";
 import { archiveRecords } from "../../functions/events/archive";
 import { streamConsumers } from "../../functions/events/index";
 import { ARCHIVE_DIR_ENV, fileArchiveStore } from "../../functions/lib/archive-store";
 import { logger } from "../../functions/lib/logger";
-import { makeDocumentClient, makeDynamoClient, startDynamoLocal, type DynamoLocal } from "../../packages/local/src/dynamo";
 import { startStreamConsumers, type StreamConsumers } from "../../packages/local/src/events";
 import { createStreamReader, type ChangeRecord } from "../../packages/local/src/streams";
-import { ensureTable } from "../../packages/local/src/table";
 import { createLocalTtl, type LocalTtl } from "../../packages/local/src/ttl";
+import { useDynamoLocal } from "../support/dynamo-local";
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -53,29 +50,12 @@ const EXPIRES_AT = epochSeconds(END) + RETENTION_DAYS * 86_400;
 /** A day after that: what the stand-in's sweep takes as "now" to expire them. */
 const AFTER_RETENTION = (EXPIRES_AT + 86_400) * 1000;
 
-let ddb: DynamoLocal;
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const local = useDynamoLocal();
 const dir = mkdtempSync(join(tmpdir(), "carebook-archive-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-beforeAll(async () => {
-  ddb = await startDynamoLocal({ inMemory: true });
-  client = makeDynamoClient(ddb.endpoint);
-  doc = makeDocumentClient(ddb.endpoint);
-}, 40_000);
-
-afterAll(async () => {
-  doc?.destroy();
-  client?.destroy();
-  await ddb?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-let tables = 0;
 async function freshDb(): Promise<{ table: string; db: Db }> {
-  const table = `archive-${++tables}`;
-  await ensureTable(client, table);
-  const db = createDb(doc, table);
+  const { table, db } = await local.freshTable("archive");
   await db.region
     .put({ regionId: REGION, name: "Archive", awsRegion: "eu-west-1", defaultTimeZone: "Europe/London", retentionDays: RETENTION_DAYS, reminderOffsetsMinutes: [1440] })
     .go();
@@ -140,7 +120,7 @@ function archiveFiles(root: string): Record<string, Array<Record<string, unknown
 async function removeRecords(table: string, ttl: LocalTtl): Promise<DynamoDBRecord[]> {
   const removes: DynamoDBRecord[] = [];
   const reader = createStreamReader({
-    endpoint: ddb.endpoint,
+    endpoint: local.endpoint,
     tableName: table,
     onRecords: async (batch) => {
       for (const r of batch) {
@@ -196,11 +176,11 @@ describe("archival through the local TTL stand-in and the stream consumers", () 
   beforeAll(async () => {
     ({ table, db } = await freshDb());
     // What the local runtime gives the handlers; the archiver module is the real one.
-    Object.assign(process.env, { TABLE_NAME: table, CAREBOOK_DYNAMODB_ENDPOINT: ddb.endpoint, [ARCHIVE_DIR_ENV]: archiveDir });
-    ttl = createLocalTtl({ client, tableName: table, dataDir: ttlDir });
+    Object.assign(process.env, { TABLE_NAME: table, CAREBOOK_DYNAMODB_ENDPOINT: local.endpoint, [ARCHIVE_DIR_ENV]: archiveDir });
+    ttl = createLocalTtl({ client: local.client, tableName: table, dataDir: ttlDir });
     streams = startStreamConsumers({
       consumers: [["archiver", streamConsumers.archiver]],
-      endpoint: ddb.endpoint,
+      endpoint: local.endpoint,
       tableName: table,
       loadHandler: async () => (await import("../../functions/events/archive")).handler,
       pollMs: 50,
@@ -293,7 +273,7 @@ describe("archival through the local TTL stand-in and the stream consumers", () 
   it("still marks its deletions after a restart (kept data)", async () => {
     const a = await appointment(db, { status: "cancelled", expiresAt: epochSeconds(NOW) + 60 });
     expect(await ttl.sweep(NOW + 2 * MINUTE_MS)).toBe(1);
-    const restarted = createLocalTtl({ client, tableName: table, dataDir: ttlDir });
+    const restarted = createLocalTtl({ client: local.client, tableName: table, dataDir: ttlDir });
     const records = (await removeRecords(table, restarted)).filter((r) => r.dynamodb?.Keys?.pk?.S === `$carebook#appointmentid_${a.appointmentId}`);
     expect(records).toHaveLength(1);
     expect(records[0]!.userIdentity).toEqual(TTL_IDENTITY);
@@ -302,7 +282,7 @@ describe("archival through the local TTL stand-in and the stream consumers", () 
 });
 
 describe("the records the stream consumers get", () => {
-  const ttl = () => createLocalTtl({ client, tableName: "unused" });
+  const ttl = () => createLocalTtl({ client: local.client, tableName: "unused" });
   const image = { pk: { S: "$carebook#appointmentid_x" }, sk: { S: "$appointment_1" }, expiresAt: { N: "1800000000" } };
   const record = (eventName: string, images: { newImage?: boolean; oldImage?: boolean }): ChangeRecord => ({
     recordId: "r",
@@ -341,7 +321,7 @@ describe("re-delivery", () => {
     const { table, db } = await freshDb();
     const archiveDir = join(dir, "redelivery");
     const store = fileArchiveStore(archiveDir);
-    const ttl = createLocalTtl({ client, tableName: table });
+    const ttl = createLocalTtl({ client: local.client, tableName: table });
     const [a, b] = [await appointment(db), await appointment(db)];
     for (const x of [a, b]) await cancel(db, x);
     expect(await ttl.sweep(AFTER_RETENTION)).toBe(2);
@@ -372,7 +352,7 @@ describe("re-delivery", () => {
     const { table, db } = await freshDb();
     const archiveDir = join(dir, "failing");
     const files = fileArchiveStore(archiveDir);
-    const ttl = createLocalTtl({ client, tableName: table });
+    const ttl = createLocalTtl({ client: local.client, tableName: table });
     const [a, b] = [await appointment(db), await appointment(db, { clinicId: "clinic-2" })];
     for (const x of [a, b]) await cancel(db, x);
     expect(await ttl.sweep(AFTER_RETENTION)).toBe(2);

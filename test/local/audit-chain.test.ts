@@ -9,46 +9,24 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { auditItem, type Actor } from "@carebook/core/appointment/tx";
 import { appendToChain } from "@carebook/core/audit/chain";
 import { queryAudit } from "@carebook/core/audit/query";
 import { verifyChains, type ChainProblemKind } from "@carebook/core/audit/verify";
-import { createDb, type AuditEntry, type Db } from "@carebook/core/entities/index";
+import { type AuditEntry, type Db } from "@carebook/core/entities/index";
 import { ValidationError } from "@carebook/core/errors";
 import { chainRecords, handler } from "../../functions/events/audit-chain";
 import { logger } from "../../functions/lib/logger";
-import { makeDocumentClient, makeDynamoClient, startDynamoLocal, type DynamoLocal } from "../../packages/local/src/dynamo";
 import { createLambdaContext } from "../../packages/local/src/http";
 import { createStreamReader } from "../../packages/local/src/streams";
-import { ensureTable } from "../../packages/local/src/table";
+import { useDynamoLocal } from "../support/dynamo-local";
 
-let ddb: DynamoLocal;
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const local = useDynamoLocal();
 
-beforeAll(async () => {
-  ddb = await startDynamoLocal({ inMemory: true });
-  client = makeDynamoClient(ddb.endpoint);
-  doc = makeDocumentClient(ddb.endpoint);
-}, 40_000);
-
-afterAll(async () => {
-  doc?.destroy();
-  client?.destroy();
-  await ddb?.stop();
-});
-
-let tables = 0;
-async function freshDb(): Promise<{ table: string; db: Db }> {
-  const table = `audit-${++tables}`;
-  await ensureTable(client, table);
-  return { table, db: createDb(doc, table) };
-}
+const freshDb = () => local.freshTable("audit");
 
 const nurse: Actor = { id: "nurse-1", role: "nurse" };
 const patient: Actor = { id: "patient-1", role: "patient" };
@@ -67,7 +45,7 @@ async function audit(db: Db, input: { clinicId: string; appointmentId: string; a
 /** Feeds everything in the table's stream (so far) to the chainer, as Lambda would. */
 async function chainFromStream(table: string, db: Db): Promise<void> {
   const reader = createStreamReader({
-    endpoint: ddb.endpoint,
+    endpoint: local.endpoint,
     tableName: table,
     onRecords: async (records) => {
       const response = await chainRecords(db, records.map((r) => r.lambda));
@@ -294,7 +272,7 @@ describe("audit chain", () => {
     ];
 
     process.env.TABLE_NAME = table;
-    process.env.CAREBOOK_DYNAMODB_ENDPOINT = ddb.endpoint;
+    process.env.CAREBOOK_DYNAMODB_ENDPOINT = local.endpoint;
     const context = createLambdaContext("functions/events/audit-chain.handler", randomUUID(), 10_000);
     const errors = vi.spyOn(logger, "error").mockImplementation(() => {});
     try {
@@ -415,7 +393,7 @@ describe("npm run audit:verify", () => {
 
   it("exits 0 on intact chains and 1 with each problem listed after tampering", async () => {
     const { table, db } = await chainedFixture();
-    const env = { TABLE_NAME: table, CAREBOOK_DYNAMODB_ENDPOINT: ddb.endpoint };
+    const env = { TABLE_NAME: table, CAREBOOK_DYNAMODB_ENDPOINT: local.endpoint };
     const intact = await run(env);
     expect(intact.stderr).toBe("");
     expect(intact.code).toBe(0);
@@ -435,12 +413,12 @@ describe("npm run audit:verify", () => {
     try {
       const runtimeFile = join(dataDir, "runtime.json");
       const unset = { TABLE_NAME: "", CAREBOOK_DYNAMODB_ENDPOINT: "", CAREBOOK_DATA_DIR: dataDir };
-      writeFileSync(runtimeFile, JSON.stringify({ url: "http://127.0.0.1:1", dynamoEndpoint: ddb.endpoint, tableName: table, pid: process.pid }));
+      writeFileSync(runtimeFile, JSON.stringify({ url: "http://127.0.0.1:1", dynamoEndpoint: local.endpoint, tableName: table, pid: process.pid }));
       const found = await run(unset);
       expect(found.code).toBe(0);
       expect(found.stdout).toContain(`Table ${table} — local runtime`);
       // A runtime that has stopped without cleaning up after itself.
-      writeFileSync(runtimeFile, JSON.stringify({ dynamoEndpoint: ddb.endpoint, tableName: table, pid: 2 ** 22 + 12345 }));
+      writeFileSync(runtimeFile, JSON.stringify({ dynamoEndpoint: local.endpoint, tableName: table, pid: 2 ** 22 + 12345 }));
       const stale = await run(unset);
       expect(stale.code).toBe(2);
       expect(stale.stderr).toMatch(/no longer running/);

@@ -5,10 +5,9 @@
  * notification deliveries — and the route handler and the bus consumer around them.
  */
 import { randomUUID } from "node:crypto";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createDb, type Appointment, type Db, type Doctor } from "@carebook/core/entities/index";
 import { NotFoundError, ValidationError } from "@carebook/core/errors";
 import { EVENT_SOURCE, readBusEvent, toBusEntry, type BusEvent, type ReceivedEvent } from "@carebook/core/events/bus";
@@ -16,31 +15,14 @@ import { buildEvent, type EventDetail, type EventType } from "@carebook/core/eve
 import { applyEvent, recordDelivery } from "@carebook/core/metrics/aggregates";
 import { queryMetrics } from "@carebook/core/metrics/query";
 import type { WeeklyTemplate } from "@carebook/core/schedule/types";
-import { makeDocumentClient, makeDynamoClient, startDynamoLocal, type DynamoLocal } from "../../packages/local/src/dynamo";
-import { ensureTable } from "../../packages/local/src/table";
+import { useDynamoLocal } from "../support/dynamo-local";
 
 const METRICS_ROUTE = "GET /api/admin/appointments/metrics";
 
-let ddb: DynamoLocal;
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const local = useDynamoLocal();
 
-beforeAll(async () => {
-  ddb = await startDynamoLocal({ inMemory: true });
-  client = makeDynamoClient(ddb.endpoint);
-  doc = makeDocumentClient(ddb.endpoint);
-}, 40_000);
-
-afterAll(async () => {
-  doc?.destroy();
-  client?.destroy();
-  await ddb?.stop();
-});
-
-let tables = 0;
-async function freshDb(name = `metrics-${++tables}`): Promise<Db> {
-  await ensureTable(client, name);
-  return createDb(doc, name);
+async function freshDb(): Promise<Db> {
+  return (await local.freshTable("metrics")).db;
 }
 
 // ---- a region: two clinics, four doctors ----
@@ -288,11 +270,11 @@ describe("metrics aggregates", () => {
     const a = appointment("C1", { start: "2026-04-06T07:00:00Z", minutes: 30, createdAt: "2026-04-05T07:00:00Z" });
     await db.appointment.put(a).go();
     // DynamoDB Local runs transactions one at a time; AWS cancels one of two that overlap.
-    const flaky = createDb(conflicting(doc, 2), db.table);
+    const flaky = createDb(conflicting(local.doc, 2), db.table);
     const result = await applyEvent(flaky, received("AppointmentBooked", a, a.createdAt, change(a)));
     expect(result).toEqual({ outcome: "applied", attempts: 3 });
     expect((await queryMetrics(db, week6)).totals.bookings).toBe(1);
-    await expect(recordDelivery(createDb(conflicting(doc, 99), db.table), { clinicId: "c1", day: "2026-04-06", channel: "sms", outcome: "failed", messageId: "m" })).rejects.toThrow(/kept conflicting/);
+    await expect(recordDelivery(createDb(conflicting(local.doc, 99), db.table), { clinicId: "c1", day: "2026-04-06", channel: "sms", outcome: "failed", messageId: "m" })).rejects.toThrow(/kept conflicting/);
   });
 
   it("counts on the appointment's local date in its clinic's time zone", async () => {
@@ -397,15 +379,15 @@ describe("metrics handlers", () => {
   let consumer: (event: BusEvent, context: Context) => Promise<void>;
 
   beforeAll(async () => {
-    const table = "metrics-handlers";
+    const { table, db: fresh } = await local.freshTable("metrics-handlers");
     Object.assign(process.env, {
       TABLE_NAME: table,
       CAREBOOK_REGION_ID: REGION,
-      CAREBOOK_DYNAMODB_ENDPOINT: ddb.endpoint,
+      CAREBOOK_DYNAMODB_ENDPOINT: local.endpoint,
       POWERTOOLS_METRICS_DISABLED: "true",
       POWERTOOLS_LOG_LEVEL: "ERROR",
     });
-    db = await freshDb(table);
+    db = fresh;
     await seedRegion(db);
     api = (await import("../../functions/api/admin/metrics")).handler as never;
     consumer = (await import("../../functions/events/metrics")).handler as never;

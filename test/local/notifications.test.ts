@@ -6,40 +6,19 @@
  * aws-sdk-client-mock in test/unit/channels.test.ts).
  */
 import { randomUUID } from "node:crypto";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Appointment } from "@carebook/core/entities/index";
+import { describe, expect, it } from "vitest";
+import type { Appointment } from "@carebook/core/entities/index";
 import { EVENT_SOURCE, readBusEvent, toBusEntry, type ReceivedEvent } from "@carebook/core/events/bus";
 import { buildEvent } from "@carebook/core/events/schemas";
 import { DeliveryError, type OutgoingMessage } from "@carebook/core/notifications/delivery";
 import { dispatch, dispatchDue, notifyForEvent, SEND_LEASE_MS, type Senders } from "@carebook/core/notifications/messages";
-import { makeDocumentClient, makeDynamoClient, startDynamoLocal, type DynamoLocal } from "../../packages/local/src/dynamo";
-import { ensureTable } from "../../packages/local/src/table";
+import { useDynamoLocal } from "../support/dynamo-local";
 
-let ddb: DynamoLocal;
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  ddb = await startDynamoLocal({ inMemory: true });
-  client = makeDynamoClient(ddb.endpoint);
-  doc = makeDocumentClient(ddb.endpoint);
-}, 40_000);
-
-afterAll(async () => {
-  doc?.destroy();
-  client?.destroy();
-  await ddb?.stop();
-});
+const local = useDynamoLocal();
 
 const NOW = Date.parse("2026-03-02T10:00:00Z");
-let tables = 0;
-
 async function world(preferences?: Record<string, unknown>) {
-  const table = `notifications-${++tables}`;
-  await ensureTable(client, table);
-  const db = createDb(doc, table);
+  const { db } = await local.freshTable("notifications");
   await db.region.put({ regionId: "r1", name: "West", awsRegion: "eu-west-1", defaultTimeZone: "Europe/London", retentionDays: 90, reminderOffsetsMinutes: [1440] }).go();
   await db.clinic
     .put({ clinicId: "c1", regionId: "r1", name: "Central", timeZone: "Europe/London", address: { line1: "1 High St", city: "London", postcode: "N1", country: "GB" }, active: true })

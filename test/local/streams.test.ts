@@ -6,39 +6,17 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type DomainEvent } from "@carebook/core/entities/index";
+import { afterAll, describe, expect, it } from "vitest";
+import type { DomainEvent } from "@carebook/core/entities/index";
 import { buildEvent } from "@carebook/core/events/schemas";
-import { makeDocumentClient, makeDynamoClient, startDynamoLocal, type DynamoLocal } from "../../packages/local/src/dynamo";
-import { ensureTable } from "../../packages/local/src/table";
 import { createStreamReader, domainEvents, type ChangeRecord } from "../../packages/local/src/streams";
+import { useDynamoLocal } from "../support/dynamo-local";
 
-let ddb: DynamoLocal;
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const local = useDynamoLocal();
 const dir = mkdtempSync(join(tmpdir(), "carebook-streams-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-beforeAll(async () => {
-  ddb = await startDynamoLocal({ inMemory: true });
-  client = makeDynamoClient(ddb.endpoint);
-  doc = makeDocumentClient(ddb.endpoint);
-}, 40_000);
-
-afterAll(async () => {
-  doc?.destroy();
-  client?.destroy();
-  await ddb?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-let tables = 0;
-async function freshDb() {
-  const table = `streams-${++tables}`;
-  await ensureTable(client, table);
-  return { table, db: createDb(doc, table) };
-}
+const freshDb = () => local.freshTable("streams");
 
 const appointment = { appointmentId: "a1", clinicId: "c1", regionId: "r1" };
 let minute = 0;
@@ -91,7 +69,7 @@ describe("stream reader", () => {
     const { table, db } = await freshDb();
     const checkpointFile = join(dir, "first", "checkpoint.json");
     const first = collector();
-    const reader = createStreamReader({ endpoint: ddb.endpoint, tableName: table, checkpointFile, onRecords: first.onRecords, pollMs: 20 });
+    const reader = createStreamReader({ endpoint: local.endpoint, tableName: table, checkpointFile, onRecords: first.onRecords, pollMs: 20 });
     reader.start();
 
     const e1 = event(1);
@@ -132,7 +110,7 @@ describe("stream reader", () => {
     await db.domainEvent.put(e4).go();
     await db.domainEvent.put(e5).go();
     const second = collector();
-    const restarted = createStreamReader({ endpoint: ddb.endpoint, tableName: table, checkpointFile, onRecords: second.onRecords, pollMs: 20 });
+    const restarted = createStreamReader({ endpoint: local.endpoint, tableName: table, checkpointFile, onRecords: second.onRecords, pollMs: 20 });
     restarted.start();
     await second.until(2);
     const e6 = event(6);
@@ -146,7 +124,7 @@ describe("stream reader", () => {
 
     // A reader without a checkpoint file starts at the trim horizon: everything again.
     const fresh = collector();
-    const inMemory = createStreamReader({ endpoint: ddb.endpoint, tableName: table, onRecords: fresh.onRecords });
+    const inMemory = createStreamReader({ endpoint: local.endpoint, tableName: table, onRecords: fresh.onRecords });
     await inMemory.drain();
     await inMemory.stop();
     expect(domainEvents(fresh.all())).toEqual([e1, e2, e3, e4, e5, e6]);
@@ -163,7 +141,7 @@ describe("stream reader", () => {
     const calls: ChangeRecord[][] = [];
     let fail = true;
     const reader = createStreamReader({
-      endpoint: ddb.endpoint,
+      endpoint: local.endpoint,
       tableName: table,
       checkpointFile,
       onRecords: async (records) => {
@@ -194,7 +172,7 @@ describe("stream reader", () => {
     let fail = true;
     const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
     const reader = createStreamReader({
-      endpoint: ddb.endpoint,
+      endpoint: local.endpoint,
       tableName: table,
       pollMs: 10,
       onError: (error) => errors.push(error),
