@@ -4,7 +4,7 @@
  * eight doctors with different skills and languages, Mon–Fri 09:00–17:00 local, four visit types.
  */
 import { prescreeningConfigSchema, type PrescreeningConfig } from "@carebook/core/prescreening/config";
-import type { AppointmentType, Clinic, Db, Doctor, Region } from "@carebook/core/entities/index";
+import type { AppointmentType, Clinic, Db, Doctor, Region, StaffMember } from "@carebook/core/entities/index";
 import { ensurePatientProfile } from "@carebook/core/patient";
 import type { WeeklyTemplate } from "@carebook/core/schedule/types";
 
@@ -142,6 +142,8 @@ const doctor = (
 });
 
 export const DEMO_DOCTOR_SUB = "demo-doctor";
+/** A doctor of the other clinic (Amsterdam Zuid): sees none of London Central's data. */
+export const DEMO_DOCTOR_2_SUB = "demo-doctor-amsterdam";
 
 export const demoDoctors: Doctor[] = [
   doctor("amelia-hughes", "Dr Amelia Hughes", "london-central", ["general-practice"], ["en", "fr"], DEMO_DOCTOR_SUB),
@@ -150,7 +152,7 @@ export const demoDoctors: Doctor[] = [
   doctor("james-okafor", "Dr James Okafor", "london-central", ["general-practice"], ["en", "yo"]),
   doctor("lucia-garcia", "Dr Lucía García", "london-central", ["general-practice"], ["en", "es"]),
   doctor("mei-chen", "Dr Mei Chen", "london-central", ["cardiology"], ["en", "zh"]),
-  doctor("pieter-de-vries", "Dr Pieter de Vries", "amsterdam-zuid", ["general-practice"], ["nl", "en"]),
+  doctor("pieter-de-vries", "Dr Pieter de Vries", "amsterdam-zuid", ["general-practice"], ["nl", "en"], DEMO_DOCTOR_2_SUB),
   doctor("anna-bakker", "Dr Anna Bakker", "amsterdam-zuid", ["general-practice", "cardiology"], ["nl", "de", "en"]),
   doctor("daan-visser", "Dr Daan Visser", "amsterdam-zuid", ["general-practice"], ["nl", "en"]),
 ];
@@ -165,10 +167,41 @@ export interface DemoUser {
 export const demoUsers: DemoUser[] = [
   { sub: "demo-patient", email: "patient@demo.carebook.test", name: "Pat Demo", groups: ["patient"] },
   { sub: DEMO_DOCTOR_SUB, email: "doctor@demo.carebook.test", name: "Dr Amelia Hughes", groups: ["doctor"] },
+  { sub: DEMO_DOCTOR_2_SUB, email: "doctor.amsterdam@demo.carebook.test", name: "Dr Pieter de Vries", groups: ["doctor"] },
   { sub: "demo-nurse", email: "nurse@demo.carebook.test", name: "Nora Nurse", groups: ["nurse"] },
   { sub: "demo-admin", email: "admin@demo.carebook.test", name: "Ada Admin", groups: ["admin"] },
   { sub: "demo-support", email: "support@demo.carebook.test", name: "Sam Support", groups: ["support"] },
 ];
+
+/** The staff records of the demo staff accounts: who works where. */
+export const demoStaff: StaffMember[] = [
+  { sub: DEMO_DOCTOR_SUB, name: "Dr Amelia Hughes", roles: ["doctor"], clinicIds: ["london-central"], doctorId: "amelia-hughes" },
+  { sub: DEMO_DOCTOR_2_SUB, name: "Dr Pieter de Vries", roles: ["doctor"], clinicIds: ["amsterdam-zuid"], doctorId: "pieter-de-vries" },
+  { sub: "demo-nurse", name: "Nora Nurse", roles: ["nurse"], clinicIds: ["london-central"] },
+  // The region's administrator: every clinic.
+  { sub: "demo-admin", name: "Ada Admin", roles: ["admin"], clinicIds: demoClinics.map((c) => c.clinicId) },
+  // Support helps patients of any clinic; it reaches appointments through the patient, not a clinic.
+  { sub: "demo-support", name: "Sam Support", roles: ["support"], clinicIds: [] },
+].map((m) => ({
+  ...m,
+  regionId: DEMO_REGION_ID,
+  email: demoUsers.find((u) => u.sub === m.sub)!.email,
+  active: true,
+}));
+
+/** Staff records missing from data seeded before they existed are added on every start. */
+async function ensureDemoStaff(db: Db): Promise<void> {
+  for (const member of demoStaff) {
+    await db.staffMember
+      .create(member)
+      .go()
+      .catch((error: unknown) => {
+        if (!/conditional request failed/i.test(String((error as Error).message))) throw error;
+      });
+  }
+  const amsterdam = demoDoctors.find((d) => d.userSub === DEMO_DOCTOR_2_SUB)!;
+  await db.doctor.patch({ doctorId: amsterdam.doctorId }).set({ userSub: DEMO_DOCTOR_2_SUB }).go();
+}
 
 /** Writes the demo catalog once: if the region exists, the data was seeded before. */
 export async function seedDemoData(db: Db, now = Date.now()): Promise<boolean> {
@@ -179,6 +212,7 @@ export async function seedDemoData(db: Db, now = Date.now()): Promise<boolean> {
       const { data } = await db.appointmentType.get({ typeId: t.typeId }).go();
       if (data && !data.prescreening) await db.appointmentType.patch({ typeId: t.typeId }).set({ prescreening: t.prescreening }).go();
     }
+    await ensureDemoStaff(db);
     return false;
   }
   await Promise.all([
@@ -186,6 +220,7 @@ export async function seedDemoData(db: Db, now = Date.now()): Promise<boolean> {
     ...demoTypes.map((t) => db.appointmentType.put(t).go()),
     ...demoDoctors.map((d) => db.doctor.put(d).go()),
   ]);
+  await ensureDemoStaff(db);
   for (const user of demoUsers.filter((u) => u.groups.includes("patient"))) {
     await ensurePatientProfile(db, { patientId: user.sub, regionId: DEMO_REGION_ID, name: user.name, email: user.email, now });
   }

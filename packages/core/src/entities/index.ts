@@ -14,6 +14,9 @@ import { archivedAppointmentSchema } from "../archive/entities";
  * - appointmentType byId; byRegion (gsi1)   a type; the bookable types of a region
  * - doctor        byId; byRegion (gsi1)     a doctor; the doctors of a region (slot search filters by clinic/skill)
  * - patient       byId                      a patient's profile (id = identity provider `sub`)
+ * - staffMember   byId; byRegion (gsi1)     a staff account (id = staff pool `sub`): its roles, the clinics
+ *                                           it works for (the "own clinic" of the authorization matrix)
+ *                                           and, for a doctor, the doctor record it is
  * - appointment   byId; byPatient (gsi1, by start); byRegionTime (gsi2, by start); byDoctor (gsi3, by start)
  * - claim         byId (resource, unit)     "this doctor/patient is taken for this 5-minute unit" —
  *                                           created with attribute_not_exists, so two bookings can
@@ -158,6 +161,34 @@ export const patientSchema = {
   },
   indexes: {
     byId: { pk: { field: "pk", composite: ["patientId"] }, sk: { field: "sk", composite: [] } },
+  },
+} as const;
+
+export const staffRoles = ["doctor", "nurse", "admin", "support"] as const;
+
+export const staffMemberSchema = {
+  model: { entity: "staffMember", version: "1", service },
+  attributes: {
+    /** The staff user pool's `sub`. */
+    sub: { type: "string", required: true },
+    regionId: { type: "string", required: true },
+    name: { type: "string", required: true },
+    email: { type: "string", required: true },
+    /** Mirrors the user's Cognito groups; the token's groups decide what a request may do. */
+    roles: { ...stringList, required: true },
+    /** Clinics this member works for: nurses and admins see these clinics' data. */
+    clinicIds: { ...stringList, required: true },
+    /** For a doctor: the doctor record (doctorId) this account is. */
+    doctorId: { type: "string" },
+    active: { type: "boolean", required: true, default: true },
+  },
+  indexes: {
+    byId: { pk: { field: "pk", composite: ["sub"] }, sk: { field: "sk", composite: [] } },
+    byRegion: {
+      index: "gsi1",
+      pk: { field: "gsi1pk", composite: ["regionId"] },
+      sk: { field: "gsi1sk", composite: ["sub"] },
+    },
   },
 } as const;
 
@@ -381,6 +412,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
     appointmentType: new Entity(appointmentTypeSchema, config),
     doctor: new Entity(doctorSchema, config),
     patient: new Entity(patientSchema, config),
+    staffMember: new Entity(staffMemberSchema, config),
     appointment: new Entity(appointmentSchema, config),
     claim: new Entity(claimSchema, config),
     auditEntry: new Entity(auditEntrySchema, config),
@@ -407,6 +439,7 @@ export type Clinic = EntityItem<Db["clinic"]>;
 export type AppointmentType = EntityItem<Db["appointmentType"]>;
 export type Doctor = EntityItem<Db["doctor"]>;
 export type Patient = EntityItem<Db["patient"]>;
+export type StaffMember = EntityItem<Db["staffMember"]>;
 export type Appointment = EntityItem<Db["appointment"]>;
 export type Claim = EntityItem<Db["claim"]>;
 export type AuditEntry = EntityItem<Db["auditEntry"]>;
