@@ -40,7 +40,7 @@ export function openApiDocument(serverUrl?: string) {
     paths[path][method.toLowerCase()] = {
       operationId: routeKey,
       summary: route.description,
-      ...(route.roles === "public" ? { security: [] } : { "x-carebook-roles": route.roles }),
+      ...(route.roles === "public" ? { security: [] } : { "x-carebook-access": route.roles }),
       parameters: [...parameters(route.request?.path, "path"), ...parameters(route.request?.query, "query")],
       ...(route.request?.body
         ? { requestBody: { required: true, content: { "application/json": { schema: toJsonSchema(route.request.body) } } } }

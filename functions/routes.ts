@@ -25,6 +25,20 @@ import { metricsQuerySchema } from "@carebook/core/metrics/api";
 import { notificationPreferencesSchema } from "@carebook/core/notifications/preferences";
 
 export type Role = "patient" | "doctor" | "nurse" | "admin" | "support";
+export const allRoles: readonly Role[] = ["patient", "doctor", "nurse", "admin", "support"];
+
+/**
+ * Which of a route's resources a role may reach (the ownership rule of the authorization
+ * matrix; functions/lib/access.ts enforces it):
+ * - `any`:    every resource of the region (catalog reads; support helping any patient);
+ * - `own`:    the caller's own: a patient's appointments and profile, a doctor's appointments
+ *             and schedule, a staff member's own leave;
+ * - `clinic`: resources of the clinics the caller's staff record lists.
+ * A resource outside the rule answers 404 when it is named by id (it does not exist for you)
+ * and 403 when the caller named a clinic that is not theirs.
+ */
+export type Scope = "any" | "own" | "clinic";
+export type RouteAccess = { readonly [R in Role]?: Scope };
 
 /** What a function may do on the one table (mapped to IAM actions by the Api stack). */
 export type TableAccess = "none" | "read" | "write";
@@ -33,8 +47,9 @@ export interface RouteDefinition {
   /** `path/to/module.exportName`, relative to the project root, as SST expects. */
   handler: string;
   table: TableAccess;
-  /** Roles allowed to call the route; `"public"` skips authentication (health only). */
-  roles: readonly Role[] | "public";
+  /** The authorization matrix row: each role allowed to call the route and the scope it has;
+   * roles not listed get 403. `"public"` skips authentication (health, the API document). */
+  roles: RouteAccess | "public";
   description: string;
   /** zod schemas of the request's parts; the shared middleware validates them (400 if not). */
   request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
@@ -67,21 +82,21 @@ export const routes = {
   "GET /api/clinics": {
     handler: "functions/api/clinics/list.handler",
     table: "read",
-    roles: ["patient", "doctor", "nurse", "admin", "support"],
+    roles: { patient: "any", doctor: "any", nurse: "any", admin: "any", support: "any" },
     description: "Clinics of this region",
     success: 200,
   },
   "GET /api/appointments/types": {
     handler: "functions/api/appointments/types.handler",
     table: "read",
-    roles: ["patient", "doctor", "nurse", "admin", "support"],
+    roles: { patient: "any", doctor: "any", nurse: "any", admin: "any", support: "any" },
     description: "Bookable appointment types",
     success: 200,
   },
   "GET /api/appointments/available-slots": {
     handler: "functions/api/appointments/slots.handler",
     table: "read",
-    roles: ["patient", "doctor", "nurse", "admin", "support"],
+    roles: { patient: "any", doctor: "any", nurse: "any", admin: "any", support: "any" },
     description: "Free slots of a type at a clinic between two dates",
     success: 200,
     request: { query: slotsQuerySchema },
@@ -89,7 +104,7 @@ export const routes = {
   "POST /api/appointments": {
     handler: "functions/api/appointments/create.handler",
     table: "write",
-    roles: ["patient"],
+    roles: { patient: "own" },
     description: "Book an appointment; the system assigns the doctor (a type with pre-screening is held as pending)",
     success: 201,
     request: { body: createAppointmentSchema },
@@ -98,23 +113,24 @@ export const routes = {
   "GET /api/appointments": {
     handler: "functions/api/appointments/list.handler",
     table: "read",
-    roles: ["patient"],
+    roles: { patient: "own" },
     description: "The caller's own appointments",
     success: 200,
     request: { query: listAppointmentsQuerySchema },
   },
   "GET /api/appointments/{id}": {
     handler: "functions/api/appointments/get.handler",
-    table: "read",
-    roles: ["patient"],
-    description: "One of the caller's appointments",
+    // Writes the audit entry of a support read.
+    table: "write",
+    roles: { patient: "own", support: "any" },
+    description: "One of the caller's appointments (support: any patient's, audited)",
     success: 200,
     request: { path: appointmentIdPathSchema },
   },
   "POST /api/appointments/{id}/reschedule": {
     handler: "functions/api/appointments/reschedule.handler",
     table: "write",
-    roles: ["patient"],
+    roles: { patient: "own" },
     description: "Move an appointment to another start (atomically)",
     success: 200,
     request: { path: appointmentIdPathSchema, body: rescheduleSchema },
@@ -123,8 +139,8 @@ export const routes = {
   "POST /api/appointments/{id}/cancel": {
     handler: "functions/api/appointments/cancel.handler",
     table: "write",
-    roles: ["patient"],
-    description: "Cancel an appointment and free its time",
+    roles: { patient: "own", support: "any" },
+    description: "Cancel an appointment and free its time (support: on the patient's behalf, with a reason)",
     success: 200,
     request: { path: appointmentIdPathSchema, body: cancelSchema },
     sendsTaskTokens: true,
@@ -132,7 +148,7 @@ export const routes = {
   "GET /api/appointments/{id}/prescreening": {
     handler: "functions/api/prescreening/get.handler",
     table: "read",
-    roles: ["patient"],
+    roles: { patient: "own" },
     description: "The questionnaire of a held appointment and where its pre-screening stands",
     success: 200,
     request: { path: appointmentIdPathSchema },
@@ -140,7 +156,7 @@ export const routes = {
   "POST /api/appointments/{id}/prescreening": {
     handler: "functions/api/prescreening/answer.handler",
     table: "write",
-    roles: ["patient"],
+    roles: { patient: "own" },
     description: "Answer the pre-screening questionnaire (validated against the type's questionnaire)",
     success: 200,
     request: { path: appointmentIdPathSchema, body: prescreeningAnswersSchema },
@@ -150,7 +166,7 @@ export const routes = {
     handler: "functions/api/staff/prescreening-queue.handler",
     // Writes: the read of the queue (patients' names) is audited.
     table: "write",
-    roles: ["nurse", "admin"],
+    roles: { nurse: "clinic", admin: "clinic" },
     description: "A clinic's pre-screening queue: answered, waiting for a decision, oldest first",
     success: 200,
     request: { query: prescreeningQueueQuerySchema },
@@ -159,7 +175,7 @@ export const routes = {
     handler: "functions/api/staff/prescreening-get.handler",
     // Writes the audit entry of the read.
     table: "write",
-    roles: ["nurse", "admin"],
+    roles: { nurse: "clinic", admin: "clinic" },
     description: "One pre-screening with the patient's answers",
     success: 200,
     request: { path: staffAppointmentPathSchema },
@@ -167,7 +183,7 @@ export const routes = {
   "POST /api/staff/prescreening/{appointmentId}/decision": {
     handler: "functions/api/staff/prescreening-decision.handler",
     table: "write",
-    roles: ["nurse", "admin"],
+    roles: { nurse: "clinic", admin: "clinic" },
     description: "Approve, reject, or call the patient first (extends the wait once)",
     success: 200,
     request: { path: staffAppointmentPathSchema, body: prescreeningDecisionSchema },
@@ -176,7 +192,7 @@ export const routes = {
   "GET /api/me/notification-preferences": {
     handler: "functions/api/me/preferences-get.handler",
     table: "read",
-    roles: ["patient"],
+    roles: { patient: "own" },
     description: "The caller's notification preferences (channels in order, language, quiet hours, time zone), or the defaults",
     success: 200,
     request: {},
@@ -184,7 +200,7 @@ export const routes = {
   "PUT /api/me/notification-preferences": {
     handler: "functions/api/me/preferences-put.handler",
     table: "write",
-    roles: ["patient"],
+    roles: { patient: "own" },
     description: "Replace the caller's notification preferences",
     success: 200,
     request: { body: notificationPreferencesSchema },
@@ -192,7 +208,7 @@ export const routes = {
   "GET /api/me/notifications": {
     handler: "functions/api/me/notifications.handler",
     table: "read",
-    roles: ["patient"],
+    roles: { patient: "own" },
     description: "The caller's messages and their delivery log (queued, sent, delivered, failed…), newest first",
     success: 200,
     request: {},
@@ -200,7 +216,7 @@ export const routes = {
   "POST /api/admin/notifications/emergency": {
     handler: "functions/api/admin/emergency.handler",
     table: "write",
-    roles: ["admin"],
+    roles: { admin: "clinic" },
     description: "Tell every patient booked at a clinic on a day something urgent, on every channel they allow, quiet hours or not (audited per appointment)",
     success: 202,
     request: { body: emergencyNoticeSchema },
@@ -208,7 +224,7 @@ export const routes = {
   "GET /api/admin/appointments/audit": {
     handler: "functions/api/admin/audit.handler",
     table: "read",
-    roles: ["admin"],
+    roles: { admin: "clinic" },
     description: "The audit trail by appointment, actor or clinic (newest first, cursor-paginated), with each entry's place in its clinic-day hash chain",
     success: 200,
     request: { query: auditQuerySchema },
@@ -217,7 +233,7 @@ export const routes = {
     handler: "functions/api/admin/archive-get.handler",
     // Reads the pointer; writes the audit entry of the read.
     table: "write",
-    roles: ["admin"],
+    roles: { admin: "clinic" },
     description: "An archived appointment by id, as it was stored when it left the table (404 if not archived); the read is audited",
     success: 200,
     request: { path: staffAppointmentPathSchema },
@@ -226,7 +242,7 @@ export const routes = {
   "GET /api/admin/appointments/metrics": {
     handler: "functions/api/admin/metrics.handler",
     table: "read",
-    roles: ["admin"],
+    roles: { admin: "clinic" },
     description: "Bookings, cancellations, no-shows, utilisation, lead time, pre-screening SLA and notification outcomes of a clinic (or the region) between two dates, per day and in total",
     success: 200,
     request: { query: metricsQuerySchema },
@@ -234,6 +250,11 @@ export const routes = {
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteKey = keyof typeof routes;
+
+/** The roles a route admits ([] for a public route). */
+export function rolesOf(route: Pick<RouteDefinition, "roles">): Role[] {
+  return route.roles === "public" ? [] : (Object.keys(route.roles) as Role[]);
+}
 
 export function routeEntries(): Array<[RouteKey, RouteDefinition]> {
   return Object.entries(routes) as Array<[RouteKey, RouteDefinition]>;

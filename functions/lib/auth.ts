@@ -1,20 +1,42 @@
-import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
-import { ForbiddenError, UnauthorizedError } from "@carebook/core/errors";
-import type { Role } from "../routes";
+/**
+ * Authentication and authorization of an API request, from the route table's matrix row
+ * (functions/routes.ts `roles`): who is calling (the authorizer's context), which of the
+ * route's roles they act in, and — through `Access` — which resources that role reaches.
+ *
+ * Handlers never check roles themselves: they get a `Caller` whose `access` answers
+ * "may this caller see this appointment / act on this clinic?" by the route's rule.
+ */
+import type { Appointment, Db, StaffMember } from "@carebook/core/entities/index";
+import { ForbiddenError, NotFoundError, UnauthorizedError } from "@carebook/core/errors";
+import { allRoles, type Role, type RouteAccess, type Scope } from "../routes";
+import { readAuthorizerContext, type Pool } from "./authorizer-context";
+
+export interface Identity {
+  sub: string;
+  groups: string[];
+  email?: string;
+  /** Which user pool issued the token; undefined only for a bare JWT-authorizer event. */
+  pool?: Pool;
+}
 
 export interface Caller {
   sub: string;
   roles: Role[];
-  /** The role the request acts in: the first allowed role the caller has. */
+  /** The role the request acts in: the first of the route's roles the caller has. */
   role: Role;
+  /** What that role reaches on this route. */
+  scope: Scope;
   email?: string;
+  /** The staff record of a staff caller (doctor, nurse, admin, support). */
+  staff?: StaffMember;
+  access: Access;
 }
 
-const knownRoles: ReadonlySet<string> = new Set(["patient", "doctor", "nurse", "admin", "support"]);
+const staffRoles: ReadonlySet<Role> = new Set(["doctor", "nurse", "admin", "support"]);
 
 /**
- * API Gateway's JWT authorizer hands list claims to Lambda as the string "[a b]";
- * a test or another integration may pass a real array or "a,b". All mean the same groups.
+ * Legacy JWT-authorizer lists arrive as the string "[a b]"; a test may pass a real array or
+ * "a,b". All mean the same groups.
  */
 export function parseGroups(claim: unknown): string[] {
   if (Array.isArray(claim)) return claim.map(String);
@@ -23,17 +45,108 @@ export function parseGroups(claim: unknown): string[] {
   return inner.split(/[\s,]+/).filter(Boolean);
 }
 
-/** Reads the caller from the authorizer's claims and checks the route's roles. */
-export function authorize(
-  event: APIGatewayProxyEventV2WithJWTAuthorizer,
-  allowed: readonly Role[],
-): Caller {
-  const claims = event.requestContext?.authorizer?.jwt?.claims;
+/** Who is calling, from the Lambda authorizer's context (or a JWT authorizer's claims). 401 if no one. */
+export function authenticate(event: { requestContext?: unknown }): Identity {
+  const context = readAuthorizerContext(event.requestContext);
+  if (context) {
+    return { sub: context.sub, groups: parseGroups(context.groups), email: context.email || undefined, pool: context.pool };
+  }
+  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } } | undefined)
+    ?.authorizer?.jwt?.claims;
   const sub = claims?.sub;
   if (typeof sub !== "string" || sub === "") throw new UnauthorizedError();
-  const roles = parseGroups(claims?.["cognito:groups"]).filter((g): g is Role => knownRoles.has(g));
-  const role = allowed.find((r) => roles.includes(r));
+  return { sub, groups: parseGroups(claims?.["cognito:groups"]), email: typeof claims?.email === "string" ? claims.email : undefined };
+}
+
+/**
+ * The roles an identity holds. A patient-pool token is a patient whatever groups it claims
+ * (no one can sign up into a staff role); a staff-pool token is never a patient.
+ */
+export function rolesOfIdentity(identity: Identity): Role[] {
+  const known = identity.groups.filter((g): g is Role => (allRoles as readonly string[]).includes(g));
+  if (identity.pool === "patients") return known.includes("patient") ? ["patient"] : [];
+  if (identity.pool === "staff") return known.filter((r) => staffRoles.has(r));
+  return known;
+}
+
+/**
+ * Picks the role the request acts in and loads the staff record a staff role needs (its
+ * clinics, its doctor). 403 when the caller has none of the route's roles, or acts in a staff
+ * role without an active staff record.
+ */
+export async function authorize(
+  identity: Identity,
+  access: RouteAccess,
+  loadStaff: (sub: string) => Promise<StaffMember | undefined>,
+): Promise<Caller> {
+  const roles = rolesOfIdentity(identity);
+  const role = (Object.keys(access) as Role[]).find((r) => roles.includes(r));
   if (!role) throw new ForbiddenError();
-  const email = typeof claims?.email === "string" ? claims.email : undefined;
-  return { sub, roles, role, email };
+  const scope = access[role]!;
+  let staff: StaffMember | undefined;
+  if (staffRoles.has(role)) {
+    staff = await loadStaff(identity.sub);
+    if (!staff || !staff.active || !staff.roles.includes(role)) {
+      throw new ForbiddenError("Your staff account is not set up for this role; ask an administrator", "STAFF_NOT_ENROLLED");
+    }
+  }
+  const caller = { sub: identity.sub, roles, role, scope, email: identity.email, staff } as Caller;
+  caller.access = new Access(caller);
+  return caller;
+}
+
+export async function loadStaffMember(db: Db, sub: string): Promise<StaffMember | undefined> {
+  return (await db.staffMember.get({ sub }).go()).data ?? undefined;
+}
+
+type Owned = Pick<Appointment, "patientId" | "doctorId" | "clinicId">;
+
+/** The route's ownership rule applied to resources, for the caller's role. */
+export class Access {
+  constructor(private readonly caller: Omit<Caller, "access">) {}
+
+  get role(): Role {
+    return this.caller.role;
+  }
+
+  /** Whether this caller may see the appointment under the route's rule. */
+  allows(a: Owned): boolean {
+    const { scope, role, sub, staff } = this.caller;
+    if (scope === "any") return true;
+    if (scope === "clinic") return staff?.clinicIds.includes(a.clinicId) ?? false;
+    if (role === "patient") return a.patientId === sub;
+    if (role === "doctor") return staff?.doctorId !== undefined && a.doctorId === staff.doctorId;
+    return false;
+  }
+
+  /** The appointment, or 404: one the caller may not see does not exist for them. */
+  appointment<T extends Owned>(a: T | undefined, appointmentId: string): T {
+    if (!a || !this.allows(a)) throw new NotFoundError("Appointment", { appointmentId });
+    return a;
+  }
+
+  /** The rule as the core's appointment functions take it (`AppointmentGuard`). */
+  readonly guard = <T extends Owned>(a: T | undefined, appointmentId: string): T => this.appointment(a, appointmentId);
+
+  /** 403 unless the caller may act on this clinic (scope `any`, or a clinic of theirs). */
+  clinic(clinicId: string): void {
+    if (this.caller.scope === "any") return;
+    if (this.caller.scope === "clinic" && this.caller.staff?.clinicIds.includes(clinicId)) return;
+    if (this.caller.scope === "own" && this.caller.staff?.clinicIds.includes(clinicId)) return;
+    throw new ForbiddenError("That clinic is not one of yours", "NOT_YOUR_CLINIC", { clinicId });
+  }
+
+  /** The clinics the caller reaches: undefined = all (scope `any`), else a non-empty list (403
+   * for a staff member who works for no clinic). */
+  clinics(): readonly string[] | undefined {
+    if (this.caller.scope === "any") return undefined;
+    const clinicIds = this.caller.staff?.clinicIds ?? [];
+    if (clinicIds.length === 0) throw new ForbiddenError("Your staff account works for no clinic yet; ask an administrator", "NO_CLINICS");
+    return clinicIds;
+  }
+
+  /** The doctor record a doctor acting on their own resources is; undefined otherwise. */
+  ownDoctorId(): string | undefined {
+    return this.caller.role === "doctor" && this.caller.scope === "own" ? this.caller.staff?.doctorId : undefined;
+  }
 }

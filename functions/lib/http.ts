@@ -7,7 +7,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, 
 import type { z } from "zod";
 import { ValidationError } from "@carebook/core/errors";
 import { routes, type RouteDefinition, type RouteKey } from "../routes";
-import { authorize, type Caller } from "./auth";
+import { authenticate, authorize, loadStaffMember, type Caller } from "./auth";
 import { dynamo, env } from "./env";
 import { errorMapper } from "./errors";
 import { logger } from "./logger";
@@ -85,10 +85,10 @@ type ParsedContext = Context & { carebook?: Parsed };
 function authAndValidate(routeKey: RouteKey, schemas: Schemas): MiddlewareObj<Event> {
   const roles = routes[routeKey].roles;
   return {
-    before: (request) => {
+    before: async (request) => {
       const event = request.event;
       if (roles === "public") throw new Error(`${routeKey} is public; use publicHandler`);
-      const caller = authorize(event, roles);
+      const caller = await authorize(authenticate(event), roles, (sub) => loadStaffMember(dynamo().db, sub));
       logger.appendKeys({ routeKey, requestId: event.requestContext?.requestId, callerRole: caller.role });
       const raw = readBody(event);
       const parsed: Parsed = {
@@ -116,7 +116,7 @@ function idempotency(routeKey: RouteKey): MiddlewareObj<Event> {
   const config = new IdempotencyConfig({
     // Only when the client sent a key; scoped to the caller so two users' keys never meet.
     eventKeyJmesPath:
-      'headers."idempotency-key" && [requestContext.authorizer.jwt.claims.sub, headers."idempotency-key"]',
+      'headers."idempotency-key" && [requestContext.authorizer.lambda.sub || requestContext.authorizer.jwt.claims.sub, headers."idempotency-key"]',
     // The same key for another appointment (path) or another body is a client bug: 422.
     payloadValidationJmesPath: "[pathParameters, body]",
     expiresAfterSeconds: 24 * 3600,

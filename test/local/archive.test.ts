@@ -16,7 +16,7 @@ import { join, relative } from "node:path";
 import type { DynamoDBRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getArchivedAppointmentForStaff } from "@carebook/core/archive/archive";
-import { cancelAppointment } from "@carebook/core/appointment/booking";
+import { cancelAppointment, ownedBy } from "@carebook/core/appointment/booking";
 import { releaseHold } from "@carebook/core/appointment/hold";
 import type { Actor } from "@carebook/core/appointment/tx";
 import { type Appointment, type Db } from "@carebook/core/entities/index";
@@ -90,7 +90,7 @@ async function appointment(db: Db, overrides: Partial<Appointment> = {}): Promis
 }
 
 const cancel = (db: Db, a: Appointment, reason?: string) =>
-  cancelAppointment(db, { patientId: patient.id, actor: patient, appointmentId: a.appointmentId, reason, now: NOW });
+  cancelAppointment(db, { guard: ownedBy(patient.id), actor: patient, appointmentId: a.appointmentId, reason, now: NOW });
 
 /** The archive prefix of an appointment starting at `start`. */
 const prefixOf = (clinicId: string, start: number) =>
@@ -171,7 +171,7 @@ describe("archival through the local TTL stand-in and the stream consumers", () 
   let streams: StreamConsumers;
   const archiveDir = join(dir, "archive");
   const ttlDir = join(dir, "ttl");
-  const lookup = (appointmentId: string) => getArchivedAppointmentForStaff(db, fileArchiveStore(archiveDir), { appointmentId, actor: admin, now: NOW });
+  const lookup = (appointmentId: string) => getArchivedAppointmentForStaff(db, fileArchiveStore(archiveDir), { appointmentId, actor: admin, now: NOW, guard: (a) => a! });
 
   beforeAll(async () => {
     ({ table, db } = await freshDb());

@@ -9,6 +9,7 @@ export const handler = httpHandler("GET /api/admin/appointments/archive/{appoint
   const found = await getArchivedAppointmentForStaff(dynamo().db, archiveStore(), {
     appointmentId: path.appointmentId,
     actor: { id: caller.sub, role: caller.role },
+    guard: caller.access.guard,
     now,
   });
   return json(200, found);

@@ -3,8 +3,9 @@ import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 
 /** The audit trail of appointments (by appointment, actor or clinic; newest first), each entry
- * with its place in the clinic-day's hash chain once chained. */
-export const handler = httpHandler("GET /api/admin/appointments/audit", async ({ query }) => {
-  const page = await queryAudit(dynamo().db, query);
+ * with its place in the clinic-day's hash chain once chained — of the caller's clinics only. */
+export const handler = httpHandler("GET /api/admin/appointments/audit", async ({ query, caller }) => {
+  if (query.clinicId) caller.access.clinic(query.clinicId);
+  const page = await queryAudit(dynamo().db, { ...query, withinClinics: caller.access.clinics() });
   return json(200, page);
 });

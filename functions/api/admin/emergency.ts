@@ -5,8 +5,9 @@ import { httpHandler, json } from "../../lib/http";
 /** Accepted: each affected patient is told through the events pipeline, on every channel. */
 export const handler = httpHandler(
   "POST /api/admin/notifications/emergency",
-  async ({ body, caller, now }) =>
-    json(
+  async ({ body, caller, now }) => {
+    caller.access.clinic(body.clinicId);
+    return json(
       202,
       await sendEmergencyNotice(dynamo().db, {
         regionId: env("CAREBOOK_REGION_ID"),
@@ -16,6 +17,7 @@ export const handler = httpHandler(
         actor: { id: caller.sub, role: caller.role },
         now,
       }),
-    ),
+    );
+  },
   { idempotent: true },
 );

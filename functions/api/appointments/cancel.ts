@@ -9,7 +9,7 @@ export const handler = httpHandler(
   "POST /api/appointments/{id}/cancel",
   async ({ path, body, caller, now }) => {
     const { appointment, taskToken } = await cancelAppointment(dynamo().db, {
-      patientId: caller.sub,
+      guard: caller.access.guard,
       actor: { id: caller.sub, role: caller.role },
       appointmentId: path.id,
       reason: body.reason,
@@ -18,7 +18,7 @@ export const handler = httpHandler(
     if (taskToken) {
       // A cancelled hold's workflow would otherwise wait out its timeout for nothing.
       try {
-        await sendTaskFailure(taskToken, "Carebook.Cancelled", "cancelled by the patient");
+        await sendTaskFailure(taskToken, "Carebook.Cancelled", caller.role === "patient" ? "cancelled by the patient" : "cancelled by support for the patient");
       } catch (error) {
         if (!isTaskGone(error)) logger.warn("could not end the pre-screening workflow", { error });
       }

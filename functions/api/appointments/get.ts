@@ -1,8 +1,14 @@
 import { appointmentView } from "@carebook/core/api";
-import { getOwnAppointment } from "@carebook/core/appointment/booking";
+import { loadAppointment } from "@carebook/core/appointment/booking";
+import { auditAppointmentRead } from "@carebook/core/audit/reads";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 
-export const handler = httpHandler("GET /api/appointments/{id}", async ({ path, caller }) =>
-  json(200, appointmentView(await getOwnAppointment(dynamo().db, caller.sub, path.id))),
-);
+/** The patient's own appointment; support may read any patient's, and each such read is audited
+ * before the data is returned. */
+export const handler = httpHandler("GET /api/appointments/{id}", async ({ path, caller, now }) => {
+  const { db } = dynamo();
+  const appointment = await loadAppointment(db, path.id, caller.access.guard);
+  if (caller.role !== "patient") await auditAppointmentRead(db, { appointment, actor: { id: caller.sub, role: caller.role }, now });
+  return json(200, appointmentView(appointment));
+});

@@ -7,7 +7,7 @@ export const handler = httpHandler(
   "POST /api/appointments/{id}/reschedule",
   async ({ path, body, caller, now }) => {
     const appointment = await rescheduleAppointment(dynamo().db, {
-      patientId: caller.sub,
+      guard: caller.access.guard,
       actor: { id: caller.sub, role: caller.role },
       appointmentId: path.id,
       start: Date.parse(body.start),

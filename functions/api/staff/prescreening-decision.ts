@@ -15,6 +15,7 @@ export const handler = httpHandler(
       decision: body.decision,
       note: body.note,
       actor: { id: caller.sub, role: caller.role },
+      guard: caller.access.guard,
       now,
     });
     // The token decides between this decision, another nurse's, and the SLA timeout: only one

@@ -7,6 +7,7 @@ export const handler = httpHandler("GET /api/staff/prescreening/{appointmentId}"
   const { appointment, state, questionnaire } = await getPrescreeningForStaff(dynamo().db, {
     appointmentId: path.appointmentId,
     actor: { id: caller.sub, role: caller.role },
+    guard: caller.access.guard,
     now,
   });
   return json(200, staffPrescreeningView(appointment, state, questionnaire, now));

@@ -6,6 +6,7 @@ import { httpHandler, json } from "../../lib/http";
 
 export const handler = httpHandler("GET /api/staff/prescreening", async ({ query, caller, now }) => {
   const { db } = dynamo();
+  caller.access.clinic(query.clinicId);
   const page = await prescreeningQueue(db, { clinicId: query.clinicId, limit: query.limit, cursor: query.cursor });
   // The queue names patients: who looked at which is audited before anything is returned.
   if (page.data.length > 0) {

@@ -35,8 +35,8 @@ export class UnauthorizedError extends DomainError {
 /** 403: authenticated, but the role may not do this. */
 export class ForbiddenError extends DomainError {
   readonly status = 403;
-  constructor(message = "Your role may not do this", code = "FORBIDDEN") {
-    super(code, message);
+  constructor(message = "Your role may not do this", code = "FORBIDDEN", details?: ErrorDetails) {
+    super(code, message, details);
   }
 }
 

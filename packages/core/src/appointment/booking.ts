@@ -297,11 +297,24 @@ function holdFor(prescreening: unknown, start: number, now: number) {
   return { until: Math.ceil((now + INITIAL_HOLD_MS) / 1000) * 1000, state };
 }
 
-/** An appointment of this patient, or 404 — someone else's appointment does not exist for you. */
-export async function getOwnAppointment(db: Db, patientId: string, appointmentId: string): Promise<Appointment> {
+/**
+ * Decides whether the caller may reach an appointment: returns it, or throws (404 — one you may
+ * not see does not exist for you). The API passes the route's ownership rule
+ * (functions/lib/auth.ts `Access`); `ownedBy` is the patient's own rule.
+ */
+export type AppointmentGuard = (appointment: Appointment | undefined, appointmentId: string) => Appointment;
+
+export const ownedBy =
+  (patientId: string): AppointmentGuard =>
+  (a, appointmentId) => {
+    if (!a || a.patientId !== patientId) throw new NotFoundError("Appointment", { appointmentId });
+    return a;
+  };
+
+/** The appointment, if the guard lets the caller reach it. */
+export async function loadAppointment(db: Db, appointmentId: string, guard: AppointmentGuard): Promise<Appointment> {
   const { data } = await db.appointment.get({ appointmentId }).go();
-  if (!data || data.patientId !== patientId) throw new NotFoundError("Appointment", { appointmentId });
-  return data;
+  return guard(data ?? undefined, appointmentId);
 }
 
 function assertChangeable(appointment: Appointment, now: number, verb: "cancel" | "reschedule") {
@@ -319,7 +332,7 @@ function assertChangeable(appointment: Appointment, now: number, verb: "cancel" 
 }
 
 export interface RescheduleInput {
-  patientId: string;
+  guard: AppointmentGuard;
   actor: Actor;
   appointmentId: string;
   start: number;
@@ -331,7 +344,7 @@ export interface RescheduleInput {
  * appointment updated on its version, an audit entry — all of it or nothing.
  */
 export async function rescheduleAppointment(db: Db, input: RescheduleInput): Promise<Appointment> {
-  const current = await getOwnAppointment(db, input.patientId, input.appointmentId);
+  const current = await loadAppointment(db, input.appointmentId, input.guard);
   assertChangeable(current, input.now, "reschedule");
   if (current.status === "pending") {
     // A hold's claims lapse and its workflow waits on this exact time: moving it would
@@ -416,7 +429,7 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
 }
 
 export interface CancelInput {
-  patientId: string;
+  guard: AppointmentGuard;
   actor: Actor;
   appointmentId: string;
   reason?: string;
@@ -425,7 +438,10 @@ export interface CancelInput {
 
 /** Cancels and releases every claim in the same transaction, on the version read. */
 export async function cancelAppointment(db: Db, input: CancelInput): Promise<{ appointment: Appointment; taskToken?: string }> {
-  const current = await getOwnAppointment(db, input.patientId, input.appointmentId);
+  if (input.actor.role === "support" && !input.reason) {
+    throw new ValidationError("Support cancels on a patient's behalf only with a reason", [{ path: "reason", message: "required when support cancels", code: "custom" }], "REASON_REQUIRED");
+  }
+  const current = await loadAppointment(db, input.appointmentId, input.guard);
   assertChangeable(current, input.now, "cancel");
   if (current.status === "pending") {
     // A hold is released the way its workflow releases it (some claims may have lapsed).

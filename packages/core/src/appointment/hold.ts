@@ -8,6 +8,7 @@
  * take the claims over (see tx.ts `claimItems`). Releasing a hold therefore deletes only the
  * claims that are still its own.
  */
+import type { AppointmentGuard } from "./booking";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import type { Appointment, Db } from "../entities";
@@ -411,10 +412,10 @@ export async function prepareAnswers(db: Db, input: { patientId: string; appoint
 /** A nurse's decision, checked, and the token to resume the waiting workflow with. */
 export async function prepareDecision(
   db: Db,
-  input: { appointmentId: string; decision: Decision; note?: string; actor: Actor; now: number },
+  input: { appointmentId: string; decision: Decision; note?: string; actor: Actor; now: number; guard: AppointmentGuard },
 ) {
-  const a = await read(db, input.appointmentId);
-  if (!a || !a.prescreening) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
+  const a = input.guard(await read(db, input.appointmentId), input.appointmentId);
+  if (!a.prescreening) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
   const check = (x: Appointment) => {
     assertOpen(x, stateOf(x), "awaiting-decision", input.now);
     if (input.decision === "call-patient" && stateOf(x)!.calledPatientAt) {
@@ -544,10 +545,10 @@ export async function prescreeningQueue(db: Db, input: { clinicId: string; limit
 
 /** A nurse's or admin's look at one pre-screening, answers included — audited, as every read
  * of a patient's data by staff is. */
-export async function getPrescreeningForStaff(db: Db, input: { appointmentId: string; actor: Actor; now: number }) {
-  const a = await read(db, input.appointmentId);
-  const state = a && stateOf(a);
-  if (!a || !state) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
+export async function getPrescreeningForStaff(db: Db, input: { appointmentId: string; actor: Actor; now: number; guard: AppointmentGuard }) {
+  const a = input.guard(await read(db, input.appointmentId), input.appointmentId);
+  const state = stateOf(a);
+  if (!state) throw new NotFoundError("Pre-screening", { appointmentId: input.appointmentId });
   const config = await prescreeningConfigFor(db, a.typeId);
   await db.service.transaction
     .write((tx) => [auditItem(tx, a, "prescreening.viewed", input.actor, input.now, { state: state.state })])

@@ -9,6 +9,7 @@
  * batch that failed between object and pointers comes again with the same records, so its
  * object gets the same name (its first record's sequence number) and is overwritten.
  */
+import type { AppointmentGuard } from "../appointment/booking";
 import { auditItem, type Actor } from "../appointment/tx";
 import { forEachLimit, getAllByKeys } from "../audit/batch";
 import type { Db } from "../entities";
@@ -110,10 +111,11 @@ export async function findArchivedAppointment(db: Db, store: ArchiveStore, appoi
 export async function getArchivedAppointmentForStaff(
   db: Db,
   store: ArchiveStore,
-  input: { appointmentId: string; actor: Actor; now: number },
+  input: { appointmentId: string; actor: Actor; now: number; guard: AppointmentGuard },
 ): Promise<ArchivedAppointmentFound> {
   const found = await findArchivedAppointment(db, store, input.appointmentId);
   if (!found) throw new NotFoundError("Archived appointment", { appointmentId: input.appointmentId });
+  input.guard(found.appointment, input.appointmentId);
   const audited = await db.service.transaction
     .write((tx) => [auditItem(tx, found.appointment, "appointment.archive-viewed", input.actor, input.now, { key: found.archive.key })])
     .go();

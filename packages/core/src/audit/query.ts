@@ -59,6 +59,8 @@ export interface AuditQuery {
   limit?: number;
   /** From the previous page; only valid with the same filters. */
   cursor?: string;
+  /** Only entries of these clinics (the caller's); undefined = all. */
+  withinClinics?: readonly string[];
 }
 
 export function auditEntryView(entry: AuditEntry, mark: AuditChainMark | undefined) {
@@ -155,6 +157,7 @@ export async function queryAudit(db: Db, input: AuditQuery): Promise<AuditPage> 
       input.appointmentId ? op.eq(attr.subjectId, input.appointmentId) : "",
       input.actor ? op.eq(attr.actorId, input.actor) : "",
       input.clinicId ? op.eq(attr.clinicId, input.clinicId) : "",
+      input.withinClinics ? `(${input.withinClinics.map((c) => op.eq(attr.clinicId, c)).join(" OR ")})` : "",
     ]
       .filter(Boolean)
       .join(" AND "),

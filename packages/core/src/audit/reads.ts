@@ -26,3 +26,22 @@ export async function auditListRead(
     })
     .go();
 }
+
+/** A staff or support read of one appointment, audited on the appointment itself. */
+export async function auditAppointmentRead(
+  db: Db,
+  input: { appointment: { appointmentId: string; clinicId: string }; actor: Actor; now: number; action?: string },
+) {
+  await db.auditEntry
+    .create({
+      auditId: randomUUID(),
+      subjectType: "appointment",
+      subjectId: input.appointment.appointmentId,
+      clinicId: input.appointment.clinicId,
+      action: input.action ?? "appointment.viewed",
+      actorId: input.actor.id,
+      actorRole: input.actor.role,
+      at: new Date(input.now).toISOString(),
+    })
+    .go();
+}

@@ -28,8 +28,10 @@ import {
 
 export interface MetricsQuery {
   regionId: string;
-  /** Omitted: all clinics of the region. */
+  /** Omitted: all clinics of the region (of `withinClinics`, when given). */
   clinicId?: string;
+  /** The clinics the caller may see; undefined = all. */
+  withinClinics?: readonly string[];
   /** Local dates yyyy-mm-dd, both included, at most 366 days. */
   from: string;
   to: string;
@@ -71,7 +73,8 @@ export async function queryMetrics(db: Db, query: MetricsQuery): Promise<Metrics
     db.clinic.query.byRegion({ regionId: query.regionId }).go({ pages: "all" }),
     db.doctor.query.byRegion({ regionId: query.regionId }).go({ pages: "all" }),
   ]);
-  const zones = new Map(clinics.data.map((c) => [c.clinicId, c.timeZone]));
+  const visible = clinics.data.filter((c) => !query.withinClinics || query.withinClinics.includes(c.clinicId));
+  const zones = new Map(visible.map((c) => [c.clinicId, c.timeZone]));
   if (query.clinicId !== undefined && !zones.has(query.clinicId)) throw new NotFoundError("Clinic", { clinicId: query.clinicId });
   const clinicIds = query.clinicId !== undefined ? [query.clinicId] : [...zones.keys()];
 
