@@ -133,6 +133,8 @@ export const eventConsumers = {
       "PreScreeningDecided",
       "ReminderDue",
       "EmergencyNotice",
+      "AppointmentReassigned",
+      "AppointmentNeedsReschedule",
     ),
     sends: ["email", "sms", "push"],
   },

@@ -32,9 +32,12 @@ describe("domain events", () => {
     expect(Object.keys(eventSchemas).sort()).toEqual([
       "AppointmentBooked",
       "AppointmentCancelled",
+      "AppointmentCheckedIn",
       "AppointmentFulfilled",
+      "AppointmentNeedsReschedule",
       "AppointmentNoShow",
       "AppointmentPending",
+      "AppointmentReassigned",
       "AppointmentRescheduled",
       "EmergencyNotice",
       "PreScreeningDecided",

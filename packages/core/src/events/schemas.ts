@@ -75,6 +75,36 @@ export const eventSchemas = {
     version: 1,
     detail: z.strictObject({ audience: z.array(z.enum(["nurse", "admin"])).min(1), slaDueAt: instant, decideBy: instant, start: instant }),
   },
+  /** The doctor can no longer see the patient then (leave, changed hours, left the clinic): another
+   * qualified doctor, free at the same time, takes the appointment. Time and place stay. */
+  AppointmentReassigned: {
+    version: 1,
+    detail: z.strictObject({
+      patientId: id,
+      start: instant,
+      end: instant,
+      fromDoctorId: id,
+      doctorId: id,
+      version: z.number().int().min(1),
+      reason: z.enum(["leave", "availability", "deactivated"]),
+    }),
+  },
+  /** As above, but no other doctor is free then: the appointment stays (nothing is cancelled
+   * behind the patient's back) and the patient is asked to pick another time, with the nearest
+   * free slots of the same type at the same clinic offered. */
+  AppointmentNeedsReschedule: {
+    version: 1,
+    detail: z.strictObject({
+      patientId: id,
+      start: instant,
+      doctorId: id,
+      version: z.number().int().min(1),
+      reason: z.enum(["leave", "availability", "deactivated"]),
+      offers: z.array(z.strictObject({ start: instant, end: instant })).max(3),
+    }),
+  },
+  /** The patient arrived at the clinic (checked in by staff). */
+  AppointmentCheckedIn: { version: 1, detail: appointmentOutcome },
   /** The patient was seen. */
   AppointmentFulfilled: { version: 1, detail: appointmentOutcome },
   /** The patient did not come. */

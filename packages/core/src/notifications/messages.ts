@@ -15,7 +15,7 @@
  *    provider accepting a message and our recording it can therefore send it twice — the one
  *    place where delivery is at-least-once; the local outbox and the delivery log show both.
  */
-import type { Appointment, Db, Notification, Patient } from "../entities";
+import type { Appointment, AppointmentType, Clinic, Db, Doctor, Notification, Patient } from "../entities";
 import { NotFoundError } from "../errors";
 import type { ReceivedEvent } from "../events/bus";
 import { toUtcIso } from "../schedule/slots";
@@ -64,7 +64,10 @@ export interface Plan {
 /**
  * What an event tells the patient. Quiet hours hold back what the patient did not just cause
  * and can wait (reminders, the pre-screening request); answers to the patient's own action and
- * news that changes their plans (a cancellation, a nurse about to call) go out at once.
+ * news that changes their plans (a cancellation, a nurse about to call) go out at once. So do
+ * the clinic's changes to an appointment: a new doctor (the patient may not want to see them,
+ * and their calendar entry changes) and a doctor who can no longer come (the patient must act,
+ * and the offered times are first come, first served).
  */
 export function planFor(event: ReceivedEvent): Plan | undefined {
   switch (event.type) {
@@ -80,6 +83,12 @@ export function planFor(event: ReceivedEvent): Plan | undefined {
       return { kind: "reminder", urgent: false };
     case "EmergencyNotice":
       return { kind: "emergency", urgent: true, everyChannel: true };
+    case "AppointmentReassigned":
+      // Same time and place, another doctor: the calendar entry's description names the doctor.
+      return { kind: "reassigned", urgent: true, ics: "REQUEST" };
+    case "AppointmentNeedsReschedule":
+      // Nothing changed yet (the appointment stands until the patient acts): no calendar update.
+      return { kind: "reschedule-needed", urgent: true };
     case "PreScreeningDecided":
       // approve → AppointmentBooked follows; reject → AppointmentCancelled follows.
       return (event.detail as { decision: string }).decision === "call-patient" ? { kind: "call-patient", urgent: true } : undefined;
@@ -102,30 +111,65 @@ export function contactsOf(patient: Patient, prefs: NotificationPreferences): Co
 
 const detailOf = (event: ReceivedEvent) => event.detail as Record<string, unknown>;
 
-async function contextFor(db: Db, event: ReceivedEvent, appointment: Appointment, patient: Patient): Promise<TemplateContext> {
-  const [clinic, type] = await Promise.all([
-    db.clinic.get({ clinicId: appointment.clinicId }).go(),
-    db.appointmentType.get({ typeId: appointment.typeId }).go(),
-  ]);
+/** Events whose `reason` is internal (a doctor's leave…): it never reaches the patient's message. */
+const privateReason = new Set<ReceivedEvent["type"]>(["AppointmentReassigned", "AppointmentNeedsReschedule"]);
+
+/**
+ * What a message about an event shows: the time, doctor and reason the event speaks of (the
+ * appointment may have changed again since), the rest from the appointment, clinic and type.
+ * `doctor` is the event's doctor when it is not the appointment's (read by `contextFor`).
+ */
+export function buildContext(
+  event: ReceivedEvent,
+  appointment: Appointment,
+  patient: Pick<Patient, "name">,
+  found: { clinic?: Clinic | null; type?: AppointmentType | null; doctor?: Doctor | null } = {},
+): TemplateContext {
+  const { clinic, type, doctor } = found;
   const detail = detailOf(event);
-  // The time the event speaks of; the appointment may have moved again since.
   const start = typeof detail.start === "string" ? detail.start : appointment.start;
   const duration = Date.parse(appointment.end) - Date.parse(appointment.start);
-  const address = clinic.data?.address;
+  // The end the event carries, else the appointment's duration from the event's start.
+  const end = typeof detail.start === "string" && typeof detail.end === "string" ? detail.end : toUtcIso(Date.parse(start) + duration);
+  const address = clinic?.address;
+  const doctorName = typeof detail.doctorId === "string" && detail.doctorId !== appointment.doctorId && doctor?.doctorId === detail.doctorId ? doctor.name : appointment.doctorName;
   return {
     patientName: patient.name,
-    clinicName: clinic.data?.name ?? appointment.clinicId,
+    clinicName: clinic?.name ?? appointment.clinicId,
     ...(address ? { clinicAddress: `${address.line1}, ${address.postcode} ${address.city}` } : {}),
-    typeName: type.data?.name ?? appointment.typeId,
+    ...(clinic?.phone ? { clinicPhone: clinic.phone } : {}),
+    typeName: type?.name ?? appointment.typeId,
     start,
-    end: toUtcIso(Date.parse(start) + duration),
+    end,
     timeZone: appointment.timeZone,
-    doctorName: appointment.doctorName,
+    doctorName,
     ...(typeof detail.from === "string" ? { previousStart: detail.from } : {}),
-    ...(typeof detail.reason === "string" ? { reason: detail.reason } : {}),
+    ...(typeof detail.reason === "string" && !privateReason.has(event.type) ? { reason: detail.reason } : {}),
     ...(typeof detail.answerBy === "string" ? { answerBy: detail.answerBy } : {}),
     ...(typeof detail.message === "string" ? { message: detail.message } : {}),
+    ...(Array.isArray(detail.offers) ? { offers: (detail.offers as Array<{ start: string; end: string }>).map(({ start, end }) => ({ start, end })) } : {}),
   };
+}
+
+async function contextFor(db: Db, event: ReceivedEvent, appointment: Appointment, patient: Patient): Promise<TemplateContext> {
+  const eventDoctorId = detailOf(event).doctorId;
+  const [clinic, type, doctor] = await Promise.all([
+    db.clinic.get({ clinicId: appointment.clinicId }).go(),
+    db.appointmentType.get({ typeId: appointment.typeId }).go(),
+    // A reassignment names the new doctor; read them only if the appointment has moved on since.
+    event.type === "AppointmentReassigned" && typeof eventDoctorId === "string" && eventDoctorId !== appointment.doctorId
+      ? db.doctor.get({ doctorId: eventDoctorId }).go()
+      : undefined,
+  ]);
+  return buildContext(event, appointment, patient, { clinic: clinic.data, type: type.data, doctor: doctor?.data });
+}
+
+/** The messages a planned event becomes: one, trying the patient's channels in order; for
+ * `everyChannel` plans (emergencies) one per channel. The id makes a re-delivery find it. */
+export function messageVariants(eventId: string, plan: Plan, channels: readonly Channel[]): Array<{ messageId: string; channels: Channel[] }> {
+  return plan.everyChannel
+    ? channels.map((channel) => ({ messageId: `${eventId}:${plan.kind}:${channel}`, channels: [channel] }))
+    : [{ messageId: `${eventId}:${plan.kind}`, channels: [...channels] }];
 }
 
 const isConditionFailure = (error: unknown) => /conditional|ConditionalCheckFailed/i.test(String((error as Error)?.message ?? error));
@@ -150,9 +194,7 @@ export async function notifyForEvent(db: Db, event: ReceivedEvent, options: Disp
     return [];
   }
   const prefs = preferencesOf(patient.data, region.data?.defaultTimeZone ?? appointment.data.timeZone);
-  const variants = plan.everyChannel
-    ? prefs.channels.map((channel) => ({ messageId: `${event.eventId}:${plan.kind}:${channel}`, channels: [channel] }))
-    : [{ messageId: `${event.eventId}:${plan.kind}`, channels: [...prefs.channels] }];
+  const variants = messageVariants(event.eventId, plan, prefs.channels);
   const context = await contextFor(db, event, appointment.data, patient.data);
   const now = options.now();
   // Quiet hours hold a message back — but never past the appointment itself: a reminder that

@@ -10,19 +10,32 @@ import { DateTime } from "luxon";
 export const languages = ["en", "de"] as const;
 export type Language = (typeof languages)[number];
 
-export const messageKinds = ["confirmation", "pending", "reminder", "rescheduled", "cancelled", "call-patient", "emergency"] as const;
+export const messageKinds = [
+  "confirmation",
+  "pending",
+  "reminder",
+  "rescheduled",
+  "cancelled",
+  "call-patient",
+  "emergency",
+  "reassigned",
+  "reschedule-needed",
+] as const;
 export type MessageKind = (typeof messageKinds)[number];
 
 export interface TemplateContext {
   patientName: string;
   clinicName: string;
   clinicAddress?: string;
+  /** The clinic's phone number, when it has one (shown where the patient is asked to call). */
+  clinicPhone?: string;
   typeName: string;
   /** UTC ISO instants */
   start: string;
   end: string;
   /** The clinic's IANA zone: times are shown as the clinic's wall clock. */
   timeZone: string;
+  /** The doctor the patient will see; "reassigned" names the new one and needs it. */
   doctorName?: string;
   /** rescheduled: where the appointment was */
   previousStart?: string;
@@ -32,6 +45,9 @@ export interface TemplateContext {
   answerBy?: string;
   /** emergency: the clinic's own words */
   message?: string;
+  /** reschedule-needed: free times offered instead (UTC ISO instants, at most three); an empty
+   * list is a real answer ("no free time nearby"), an absent one a programming error. */
+  offers?: Array<{ start: string; end: string }>;
 }
 
 export interface RenderedMessage {
@@ -61,10 +77,14 @@ interface LanguagePack {
   withDoctor: string;
   reasons: Record<string, string>;
   genericReason: string;
+  /** reschedule-needed: the offered times (`{offerList}`: one `item` per line / `smsItem`s
+   * joined by "; "), or what to do when there are none. */
+  offers: { list: string; item: string; none: string; sms: string; smsItem: string; smsNone: string };
   kinds: Record<MessageKind, KindTemplate>;
 }
 
 const ADDRESS_LINE = { en: "Address: {clinicAddress}", de: "Adresse: {clinicAddress}" };
+const PHONE_LINE = { en: "Clinic phone: {clinicPhone}", de: "Telefon der Praxis: {clinicPhone}" };
 
 export const templates: Record<Language, LanguagePack> = {
   en: {
@@ -90,6 +110,14 @@ export const templates: Record<Language, LanguagePack> = {
       "hold-expired": "The reservation expired before the appointment could be confirmed.",
     },
     genericReason: "If you have any questions, please contact the clinic.",
+    offers: {
+      list: "These times are free:\n{offerList}\nYou can book one of them in Carebook, or choose any other time.",
+      item: "• {when}",
+      none: "There is no free time nearby; please choose a time in Carebook or call the clinic.",
+      sms: "Free times: {offerList}. Choose one in Carebook.",
+      smsItem: "{short}",
+      smsNone: "No free time nearby: please choose a time in Carebook or call the clinic.",
+    },
     kinds: {
       confirmation: {
         subject: "Appointment confirmed: {typeName}, {short}",
@@ -161,6 +189,30 @@ export const templates: Record<Language, LanguagePack> = {
         pushTitle: "{clinicName}",
         pushBody: "{message}",
       },
+      // The reason (leave, changed hours, left the clinic) is the doctor's business: never told.
+      reassigned: {
+        subject: "Appointment update: {typeName}, {short}, now with {doctorName}",
+        body: [
+          "Your {typeName} appointment on {when} at {clinicName} is now with {doctorName} (your doctor is not available then); the time and place are unchanged.",
+          ADDRESS_LINE.en,
+          "If you would rather come at another time, you can reschedule or cancel in Carebook.",
+        ],
+        sms: "{clinicName}: your {typeName} appointment on {short} is now with {doctorName}. Time and place are unchanged.",
+        pushTitle: "New doctor for your appointment",
+        pushBody: "{typeName}, {short}: now with {doctorName}",
+      },
+      "reschedule-needed": {
+        subject: "Please choose a new time: {typeName}, {short}",
+        body: [
+          "Your doctor can no longer see you on {when} for your {typeName} appointment at {clinicName}. Please choose another time.",
+          "{offersText}",
+          "Your appointment stands until you choose a new time or cancel it; nothing has been cancelled.",
+          PHONE_LINE.en,
+        ],
+        sms: "{clinicName}: your doctor can no longer see you on {short}. {offersSms} Your appointment stands until then.",
+        pushTitle: "Please choose a new time",
+        pushBody: "{typeName}, {short}: your doctor can no longer see you then",
+      },
     },
   },
   de: {
@@ -186,6 +238,14 @@ export const templates: Record<Language, LanguagePack> = {
       "hold-expired": "Die Reservierung ist abgelaufen, bevor der Termin bestätigt werden konnte.",
     },
     genericReason: "Bei Fragen wenden Sie sich bitte an die Praxis.",
+    offers: {
+      list: "Diese Zeiten sind frei:\n{offerList}\nSie können eine davon in Carebook buchen oder eine andere Zeit wählen.",
+      item: "• {when}",
+      none: "In der Nähe ist leider keine Zeit frei; bitte wählen Sie in Carebook eine Zeit oder rufen Sie die Praxis an.",
+      sms: "Freie Zeiten: {offerList}. Bitte in Carebook wählen.",
+      smsItem: "{short}",
+      smsNone: "Keine Zeit in der Nähe frei: bitte in Carebook eine Zeit wählen oder die Praxis anrufen.",
+    },
     kinds: {
       confirmation: {
         subject: "Termin bestätigt: {typeName}, {short}",
@@ -257,6 +317,29 @@ export const templates: Record<Language, LanguagePack> = {
         pushTitle: "{clinicName}",
         pushBody: "{message}",
       },
+      reassigned: {
+        subject: "Terminänderung: {typeName}, {short}, jetzt bei {doctorName}",
+        body: [
+          "Ihr Termin ({typeName}) am {when} bei {clinicName} findet jetzt bei {doctorName} statt (Ihre Ärztin bzw. Ihr Arzt ist zu dieser Zeit nicht verfügbar); Uhrzeit und Ort bleiben unverändert.",
+          ADDRESS_LINE.de,
+          "Wenn Sie lieber zu einer anderen Zeit kommen möchten, können Sie den Termin in Carebook verschieben oder absagen.",
+        ],
+        sms: "{clinicName}: Ihr Termin ({typeName}) am {short} findet jetzt bei {doctorName} statt. Uhrzeit und Ort bleiben unverändert.",
+        pushTitle: "Neue Ärztin bzw. neuer Arzt für Ihren Termin",
+        pushBody: "{typeName}, {short}: jetzt bei {doctorName}",
+      },
+      "reschedule-needed": {
+        subject: "Bitte wählen Sie eine neue Zeit: {typeName}, {short}",
+        body: [
+          "Leider kann Ihre Ärztin bzw. Ihr Arzt Sie am {when} nicht mehr behandeln (Ihr Termin: {typeName} bei {clinicName}). Bitte wählen Sie eine andere Zeit.",
+          "{offersText}",
+          "Ihr Termin bleibt bestehen, bis Sie eine neue Zeit wählen oder ihn absagen; es wurde nichts abgesagt.",
+          PHONE_LINE.de,
+        ],
+        sms: "{clinicName}: Ihre Ärztin bzw. Ihr Arzt kann Sie am {short} nicht mehr behandeln. {offersSms} Bis dahin bleibt Ihr Termin bestehen.",
+        pushTitle: "Bitte neue Zeit wählen",
+        pushBody: "{typeName}, {short}: Ihre Ärztin bzw. Ihr Arzt ist nicht verfügbar",
+      },
     },
   },
 };
@@ -265,7 +348,7 @@ export const templates: Record<Language, LanguagePack> = {
 export const SMS_MAX_CHARS = 320;
 
 /** Values a template may leave out: a paragraph naming one of them is dropped when it is absent. */
-const OPTIONAL = new Set(["clinicAddress"]);
+const OPTIONAL = new Set(["clinicAddress", "clinicPhone"]);
 /** Which context field a derived value needs, for the error message. */
 const NEEDS: Record<string, keyof TemplateContext> = {
   previousAt: "previousStart",
@@ -273,6 +356,9 @@ const NEEDS: Record<string, keyof TemplateContext> = {
   answerBy: "answerBy",
   answerByShort: "answerBy",
   message: "message",
+  doctorName: "doctorName",
+  offersText: "offers",
+  offersSms: "offers",
 };
 
 type Vars = Record<string, string | undefined>;
@@ -334,16 +420,26 @@ export function reasonText(language: Language, reason: string | undefined): stri
   return (code && Object.hasOwn(pack.reasons, code) ? pack.reasons[code] : undefined) ?? pack.genericReason;
 }
 
+/** The offered times, one a line, each on the clinic's wall clock like the appointment itself. */
+function offersText(pack: LanguagePack, offers: Array<ReturnType<typeof dateVars>>): string {
+  if (offers.length === 0) return pack.offers.none;
+  return fill(pack.offers.list, { offerList: offers.map((o) => fill(pack.offers.item, o)).join("\n") });
+}
+
 function contextVars(pack: LanguagePack, language: Language, ctx: TemplateContext): Vars {
   const zone = ctx.timeZone;
   const start = instant(ctx.start, "start", zone, pack.locale);
   const main = dateVars(pack, start, instant(ctx.end, "end", zone, pack.locale));
   const previous = ctx.previousStart ? dateVars(pack, instant(ctx.previousStart, "previousStart", zone, pack.locale)) : undefined;
   const answerBy = ctx.answerBy ? dateVars(pack, instant(ctx.answerBy, "answerBy", zone, pack.locale)) : undefined;
+  const offers = ctx.offers?.map((o, i) =>
+    dateVars(pack, instant(o.start, `offers[${i}].start`, zone, pack.locale), instant(o.end, `offers[${i}].end`, zone, pack.locale)),
+  );
   return {
     patientName: ctx.patientName,
     clinicName: ctx.clinicName,
     clinicAddress: ctx.clinicAddress || undefined,
+    clinicPhone: ctx.clinicPhone || undefined,
     typeName: ctx.typeName,
     doctorName: ctx.doctorName,
     withDoctor: ctx.doctorName ? fill(pack.withDoctor, { doctorName: ctx.doctorName }) : "",
@@ -355,6 +451,8 @@ function contextVars(pack: LanguagePack, language: Language, ctx: TemplateContex
     answerByShort: answerBy?.short,
     reasonText: reasonText(language, ctx.reason),
     message: ctx.message,
+    offersText: offers && offersText(pack, offers),
+    offersSms: offers && (offers.length ? fill(pack.offers.sms, { offerList: offers.map((o) => fill(pack.offers.smsItem, o)).join("; ") }) : pack.offers.smsNone),
   };
 }
 
