@@ -23,6 +23,12 @@ import {
 import { auditQuerySchema } from "@carebook/core/audit/query";
 import { metricsQuerySchema } from "@carebook/core/metrics/api";
 import { notificationPreferencesSchema } from "@carebook/core/notifications/preferences";
+import { profileSchema } from "@carebook/core/patient";
+import { staffAppointmentsQuerySchema, staffScheduleQuerySchema } from "@carebook/core/staff/appointments";
+import { visitSchema } from "@carebook/core/staff/visits";
+import { availabilityChangeSchema, availabilityQuerySchema } from "@carebook/core/staff/availability";
+import { leaveDecisionSchema, leaveListQuerySchema, leavePathSchema, leaveRequestSchema } from "@carebook/core/staff/leave";
+import { adminRoutes } from "./routes-admin";
 
 export type Role = "patient" | "doctor" | "nurse" | "admin" | "support";
 export const allRoles: readonly Role[] = ["patient", "doctor", "nurse", "admin", "support"];
@@ -189,6 +195,103 @@ export const routes = {
     request: { path: staffAppointmentPathSchema, body: prescreeningDecisionSchema },
     sendsTaskTokens: true,
   },
+  "GET /api/staff/appointments": {
+    handler: "functions/api/staff/appointments.handler",
+    table: "read",
+    roles: { doctor: "own", nurse: "clinic", admin: "clinic" },
+    description: "Appointments on local dates (at most a week): a doctor's own, a nurse's or admin's clinics'; by status, clinic, doctor",
+    success: 200,
+    request: { query: staffAppointmentsQuerySchema },
+  },
+  "GET /api/staff/schedule": {
+    handler: "functions/api/staff/schedule.handler",
+    table: "read",
+    roles: { doctor: "own", nurse: "clinic", admin: "clinic" },
+    description: "A doctor's day or week: working hours and appointments (doctors: their own; nurses, admins: `doctorId` of their clinics)",
+    success: 200,
+    request: { query: staffScheduleQuerySchema },
+  },
+  "POST /api/staff/appointments/{appointmentId}/check-in": {
+    handler: "functions/api/staff/visit.checkIn",
+    table: "write",
+    roles: { doctor: "own", nurse: "clinic", admin: "clinic" },
+    description: "The patient arrived (booked → arrived; from two hours before the start), on the appointment's version",
+    success: 200,
+    request: { path: staffAppointmentPathSchema, body: visitSchema },
+  },
+  "POST /api/staff/appointments/{appointmentId}/complete": {
+    handler: "functions/api/staff/visit.complete",
+    table: "write",
+    roles: { doctor: "own", admin: "clinic" },
+    description: "The patient was seen (booked or arrived → fulfilled, once started), with an optional reference to the clinical notes",
+    success: 200,
+    request: { path: staffAppointmentPathSchema, body: visitSchema },
+  },
+  "POST /api/staff/appointments/{appointmentId}/no-show": {
+    handler: "functions/api/staff/visit.noShow",
+    table: "write",
+    roles: { doctor: "own", nurse: "clinic", admin: "clinic" },
+    description: "The patient did not come (booked → noshow, once started)",
+    success: 200,
+    request: { path: staffAppointmentPathSchema, body: visitSchema },
+  },
+  "GET /api/staff/availability": {
+    handler: "functions/api/staff/availability-get.handler",
+    table: "read",
+    roles: { doctor: "own", nurse: "clinic", admin: "clinic" },
+    description: "A doctor's working hours: weekly template, date overrides, approved leave, and the version to send back with a change",
+    success: 200,
+    request: { query: availabilityQuerySchema },
+  },
+  "POST /api/staff/availability": {
+    handler: "functions/api/staff/availability-set.handler",
+    table: "write",
+    roles: { doctor: "own", admin: "clinic" },
+    description: "Change a doctor's hours: replace the weekly template, set or remove date overrides; 409 listing the booked appointments it would strand, unless `reassign: true` moves them to other doctors",
+    success: 200,
+    request: { body: availabilityChangeSchema },
+  },
+  "POST /api/staff/leave": {
+    handler: "functions/api/staff/leave-request.handler",
+    table: "write",
+    roles: { doctor: "own", nurse: "own" },
+    description: "Ask for leave: whole local days (dates) or exact times; an admin of your clinics decides",
+    success: 201,
+    request: { body: leaveRequestSchema },
+  },
+  "GET /api/staff/leave": {
+    handler: "functions/api/staff/leave-list.handler",
+    table: "read",
+    roles: { doctor: "own", nurse: "own", admin: "clinic" },
+    description: "Leave from a date on (default today): your own, or (admins) your clinics' staff's; by status",
+    success: 200,
+    request: { query: leaveListQuerySchema },
+  },
+  "POST /api/admin/leave/{leaveId}/decision": {
+    handler: "functions/api/admin/leave-decision.handler",
+    table: "write",
+    roles: { admin: "clinic" },
+    description: "Approve or reject leave; approving a doctor's moves each appointment in it to another free qualified doctor, or asks the patient to pick one of the nearest free times",
+    success: 200,
+    request: { path: leavePathSchema, body: leaveDecisionSchema },
+  },
+  "GET /api/me": {
+    handler: "functions/api/me/profile-get.handler",
+    // A patient's first call creates the profile.
+    table: "write",
+    roles: { patient: "own", doctor: "own", nurse: "own", admin: "own", support: "own" },
+    description: "Who the caller is: a patient's profile (name, contact, language, insurance and medical-record references), or a staff member's roles and clinics",
+    success: 200,
+    request: {},
+  },
+  "PUT /api/me": {
+    handler: "functions/api/me/profile-put.handler",
+    table: "write",
+    roles: { patient: "own" },
+    description: "Replace the caller's profile: name, phone, preferred language, insurance and medical-record references (references only, no medical content)",
+    success: 200,
+    request: { body: profileSchema },
+  },
   "GET /api/me/notification-preferences": {
     handler: "functions/api/me/preferences-get.handler",
     table: "read",
@@ -247,6 +350,7 @@ export const routes = {
     success: 200,
     request: { query: metricsQuerySchema },
   },
+  ...adminRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteKey = keyof typeof routes;

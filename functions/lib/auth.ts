@@ -7,7 +7,7 @@
  * "may this caller see this appointment / act on this clinic?" by the route's rule.
  */
 import type { Appointment, Db, StaffMember } from "@carebook/core/entities/index";
-import { ForbiddenError, NotFoundError, UnauthorizedError } from "@carebook/core/errors";
+import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "@carebook/core/errors";
 import { allRoles, type Role, type RouteAccess, type Scope } from "../routes";
 import { readAuthorizerContext, type Pool } from "./authorizer-context";
 
@@ -145,8 +145,34 @@ export class Access {
     return clinicIds;
   }
 
-  /** The doctor record a doctor acting on their own resources is; undefined otherwise. */
-  ownDoctorId(): string | undefined {
-    return this.caller.role === "doctor" && this.caller.scope === "own" ? this.caller.staff?.doctorId : undefined;
+  /**
+   * The doctor a per-doctor route is about: a doctor's own record (naming another finds
+   * nothing: 404), or the doctor a nurse or admin names (400 without one), to be looked up
+   * within `clinicIds`.
+   */
+  doctorTarget(requested: string | undefined): { doctorId: string; clinicIds: readonly string[] | undefined } {
+    const scope = this.listScope();
+    if ("doctorId" in scope) {
+      if (requested && requested !== scope.doctorId) throw new NotFoundError("Doctor", { doctorId: requested });
+      return { doctorId: scope.doctorId, clinicIds: undefined };
+    }
+    if (!requested) throw new ValidationError("Name the doctor", [{ path: "doctorId", message: "required", code: "custom" }], "DOCTOR_REQUIRED");
+    return { doctorId: requested, clinicIds: scope.clinicIds };
+  }
+
+  /** The caller's own id when the route's rule is `own` (their own records only); undefined otherwise. */
+  ownSub(): string | undefined {
+    return this.caller.scope === "own" ? this.caller.sub : undefined;
+  }
+
+  /**
+   * What a list of appointments may include: a doctor's own (scope `own`), or the caller's
+   * clinics. 403 for an `own` caller who is no doctor record.
+   */
+  listScope(): { doctorId: string } | { clinicIds: readonly string[] | undefined } {
+    if (this.caller.scope !== "own") return { clinicIds: this.clinics() };
+    const doctorId = this.caller.role === "doctor" ? this.caller.staff?.doctorId : undefined;
+    if (!doctorId) throw new ForbiddenError("Your staff account is not linked to a doctor record", "NOT_A_DOCTOR");
+    return { doctorId };
   }
 }

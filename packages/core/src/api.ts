@@ -112,6 +112,8 @@ export function appointmentView(a: Appointment) {
     version: a.version,
     history: a.history,
     cancelReason: a.cancelReason,
+    /** The doctor cannot see you then and no one else is free: pick another time (offers: the nearest free slots). */
+    needsReschedule: a.needsReschedule ?? undefined,
     /** While pending: when the hold lapses unless pre-screening confirms it. */
     holdExpiresAt: a.status === "pending" ? a.holdExpiresAt : undefined,
     /** Where pre-screening stands (details at …/prescreening). */

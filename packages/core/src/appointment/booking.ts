@@ -6,7 +6,7 @@ import type { PrescreeningState } from "../prescreening/state";
 import { blockFor, computeSlots, isOnSlotGrid, localDateOf, toUtcIso } from "../schedule/slots";
 import { rankDoctors, type RankedDoctor } from "./assignment";
 import { claimUnits, diffClaims, doctorResource, planClaims, type ClaimKey } from "./claims";
-import { busyBlocks, loadScheduleContext, scheduleOf, type ScheduleContext } from "./context";
+import { contextBusy, loadScheduleContext, scheduleOf, type ScheduleContext } from "./context";
 import { archiveAfter, retentionDaysOf } from "../archive/retention";
 import { releaseHold } from "./hold";
 import {
@@ -17,6 +17,8 @@ import {
   classify,
   eventItem,
   releaseItems,
+  scheduleCheckItem,
+  ScheduleMovedError,
   versionConflict,
   type Actor,
   type Tx,
@@ -66,7 +68,7 @@ function freeDoctorsAt(ctx: ScheduleContext, start: number, exceptAppointmentId?
     );
   }
   const block = blockFor(start, ctx.rules);
-  const busy = busyBlocks(ctx.appointments, exceptAppointmentId);
+  const busy = contextBusy(ctx, exceptAppointmentId);
   return onGrid.filter(
     (d) => !busy.some((b) => b.doctorId === d.doctorId && b.start < block.end && block.start < b.end),
   );
@@ -74,7 +76,7 @@ function freeDoctorsAt(ctx: ScheduleContext, start: number, exceptAppointmentId?
 
 /** The patient and the doctors they saw before (most recent first, from their last 50
  * appointments — enough for continuity, bounded for patients with long histories). */
-async function loadPatientHistory(db: Db, patientId: string, now: number) {
+export async function loadPatientHistory(db: Db, patientId: string, now: number) {
   const [patient, past] = await Promise.all([
     db.patient.get({ patientId }).go(),
     db.appointment.query.byPatient({ patientId }).lt({ start: toUtcIso(now) }).go({ order: "desc", limit: 50 }),
@@ -84,7 +86,7 @@ async function loadPatientHistory(db: Db, patientId: string, now: number) {
   return { patient: patient.data, seenDoctorIds: [...new Set(seen.map((a) => a.doctorId))] };
 }
 
-function assignmentContext(ctx: ScheduleContext, history: Awaited<ReturnType<typeof loadPatientHistory>>, start: number) {
+export function assignmentContext(ctx: ScheduleContext, history: Awaited<ReturnType<typeof loadPatientHistory>>, start: number) {
   const day = localDateOf(start, ctx.clinic.timeZone);
   const loadByDoctor = new Map<string, number>();
   for (const a of ctx.appointments) {
@@ -117,7 +119,7 @@ async function rankFreeDoctors(
   return { ctx, ranked };
 }
 
-function toCandidates(doctors: Doctor[]) {
+export function toCandidates(doctors: Doctor[]) {
   return doctors.map((d) => ({ doctorId: d.doctorId, name: d.name, languages: d.languages }));
 }
 
@@ -128,7 +130,7 @@ function toCandidates(doctors: Doctor[]) {
  * of requests for one slot does not send one doomed transaction per doctor each. That
  * read only saves work: the transaction's conditions remain the guarantee.
  */
-async function tryDoctors<T>(
+export async function tryDoctors<T>(
   ranked: RankedDoctor[],
   attempt: (doctor: RankedDoctor) => Promise<{ outcome: TxOutcome; value?: T }>,
   stillFree: (doctors: RankedDoctor[]) => Promise<RankedDoctor[]>,
@@ -144,6 +146,7 @@ async function tryDoctors<T>(
         throw new ConflictError("PATIENT_OVERLAP", "You already have an appointment that overlaps this time");
       }
       if (outcome === "version-moved") throw versionConflict();
+      if (outcome === "schedule-moved") throw new ScheduleMovedError();
       if (outcome === "doctor-taken") taken = true;
       else await backoff(retry);
     }
@@ -154,7 +157,7 @@ async function tryDoctors<T>(
 
 /** Doctors among `doctors` whose claims for [blockStart, blockEnd) are all still absent
  * (one strongly consistent batch read). */
-async function withoutClaims(db: Db, doctors: RankedDoctor[], blockStart: number, blockEnd: number, now: number) {
+export async function withoutClaims(db: Db, doctors: RankedDoctor[], blockStart: number, blockEnd: number, now: number) {
   const units = claimUnits(blockStart, blockEnd);
   const keys = doctors.flatMap((d) => units.map((unit) => ({ resource: doctorResource(d.doctorId), unit })));
   const { data } = await db.claim.get(keys).go({ consistent: true });
@@ -168,7 +171,7 @@ async function withoutClaims(db: Db, doctors: RankedDoctor[], blockStart: number
  * doctor claims taken, patient claims taken, the appointment write, then the rest
  * (released claims, the audit entry).
  */
-async function claimTransaction(
+export async function claimTransaction(
   db: Db,
   args: {
     appointmentId: string;
@@ -178,6 +181,9 @@ async function claimTransaction(
     holdUntil?: number;
     take: { doctor: ClaimKey[]; patient: ClaimKey[] };
     appointment: (tx: Tx) => TxOp;
+    /** The doctor's schedule version the decision read (see `scheduleCheckItem`); none when
+     * the change takes no new time (a cancellation). */
+    schedule?: { doctorId: string; version: number | undefined };
     rest: (tx: Tx) => TxOp[];
   },
 ): Promise<TxOutcome> {
@@ -187,12 +193,34 @@ async function claimTransaction(
       ...claimItems(tx, doctor, args.appointmentId, args.blockEnd, args.now, args.holdUntil),
       ...claimItems(tx, patient, args.appointmentId, args.blockEnd, args.now, args.holdUntil),
       args.appointment(tx),
+      ...(args.schedule ? [scheduleCheckItem(tx, args.schedule.doctorId, args.schedule.version)] : []),
       ...args.rest(tx),
     ])
     .go();
   const nd = doctor.length;
   const np = patient.length;
-  return classify(result, { doctor: [0, nd], patient: [nd, nd + np], appointment: nd + np });
+  return classify(result, { doctor: [0, nd], patient: [nd, nd + np], appointment: nd + np, schedule: args.schedule ? nd + np + 1 : undefined });
+}
+
+/** The schedule version of a ranked doctor, as the decision's context read it. */
+export function scheduleOfRanked(ctx: ScheduleContext, doctorId: string) {
+  return { doctorId, version: ctx.doctors.find((d) => d.doctorId === doctorId)?.scheduleVersion };
+}
+
+/** A decision made on a schedule that changed before the write is made again (a few times). */
+async function decidingAgainOnScheduleChange<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof ScheduleMovedError) || attempt >= 2) {
+        if (error instanceof ScheduleMovedError) {
+          throw new ConflictError("SCHEDULE_CHANGED", "The doctors' schedules are changing right now; try again");
+        }
+        throw error;
+      }
+    }
+  }
 }
 
 export interface BookInput {
@@ -207,6 +235,10 @@ export interface BookInput {
 }
 
 export async function bookAppointment(db: Db, input: BookInput): Promise<Appointment> {
+  return decidingAgainOnScheduleChange(() => bookOnce(db, input));
+}
+
+async function bookOnce(db: Db, input: BookInput): Promise<Appointment> {
   const { ctx, ranked } = await rankFreeDoctors(db, input);
 
   const block = blockFor(input.start, ctx.rules);
@@ -254,6 +286,7 @@ export async function bookAppointment(db: Db, input: BookInput): Promise<Appoint
       holdUntil: hold?.until,
       take: claims,
       appointment: (tx) => tx.appointment.create(appointment).commit(),
+      schedule: scheduleOfRanked(ctx, doctor.doctorId),
       rest: (tx) => [
         auditItem(tx, appointment, `appointment.${status}`, input.actor, input.now, {
           start: appointment.start,
@@ -344,6 +377,10 @@ export interface RescheduleInput {
  * appointment updated on its version, an audit entry — all of it or nothing.
  */
 export async function rescheduleAppointment(db: Db, input: RescheduleInput): Promise<Appointment> {
+  return decidingAgainOnScheduleChange(() => rescheduleOnce(db, input));
+}
+
+async function rescheduleOnce(db: Db, input: RescheduleInput): Promise<Appointment> {
   const current = await loadAppointment(db, input.appointmentId, input.guard);
   assertChangeable(current, input.now, "reschedule");
   if (current.status === "pending") {
@@ -395,10 +432,13 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
       appointment: (tx) =>
         tx.appointment
           .patch({ appointmentId: current.appointmentId })
-          .set(changes)
+          // A new time answers a "please pick another time" (a map emptied; ElectroDB has no
+          // conditional remove in a chain, and an empty remove list is an invalid expression).
+          .set({ ...changes, ...(current.needsReschedule ? { needsReschedule: null } : {}) })
           .append({ history: [entry] })
           .where((attr, op) => op.eq(attr.version, current.version))
           .commit(),
+      schedule: scheduleOfRanked(ctx, doctor.doctorId),
       rest: (tx) => [
         ...releaseItems(tx, [...doctorDiff.release, ...patientDiff.release], current.appointmentId),
         auditItem(tx, current, "appointment.rescheduled", input.actor, input.now, {
@@ -418,7 +458,7 @@ export async function rescheduleAppointment(db: Db, input: RescheduleInput): Pro
         }),
       ],
     });
-    return { outcome, value: { ...current, ...changes, history: [...current.history, entry] } as Appointment };
+    return { outcome, value: { ...current, ...changes, needsReschedule: undefined, history: [...current.history, entry] } as Appointment };
   }, async (rest) => {
     // The current doctor's own claims would read as taken; only other doctors are probed.
     const others = rest.filter((d) => d.doctorId !== current.doctorId);
@@ -514,7 +554,7 @@ export async function searchSlots(db: Db, input: SearchInput) {
     timeZone: ctx.clinic.timeZone,
     rules: ctx.rules,
     doctors: ctx.doctors.map(scheduleOf),
-    busy: busyBlocks(ctx.appointments),
+    busy: contextBusy(ctx),
     fromDate: input.fromDate,
     toDate: input.toDate,
     now: input.now,

@@ -1,6 +1,6 @@
 import type { Appointment, AppointmentType, Clinic, Db, Doctor } from "../entities";
 import { NotFoundError } from "../errors";
-import type { BusyBlock, DoctorSchedule, SlotRules } from "../schedule/types";
+import type { Absence, BusyBlock, DoctorSchedule, SlotRules } from "../schedule/types";
 
 const DAY_MS = 24 * 3600_000;
 
@@ -47,6 +47,18 @@ export function busyBlocks(appointments: BusyAppointment[], except?: string): Bu
   return appointments
     .filter((a) => a.appointmentId !== except)
     .map((a) => ({ doctorId: a.doctorId, start: Date.parse(a.blockStart), end: Date.parse(a.blockEnd) }));
+}
+
+/** The doctors' approved leave, as time they are taken. */
+export function absenceBlocks(doctors: Pick<Doctor, "doctorId" | "absences">[]): BusyBlock[] {
+  return doctors.flatMap((d) =>
+    ((d.absences ?? []) as Absence[]).map((a) => ({ doctorId: d.doctorId, start: Date.parse(a.start), end: Date.parse(a.end) })),
+  );
+}
+
+/** Everything that takes the context's doctors' time: appointments (but `except`) and leave. */
+export function contextBusy(ctx: Pick<ScheduleContext, "appointments" | "doctors">, except?: string): BusyBlock[] {
+  return [...busyBlocks(ctx.appointments, except), ...absenceBlocks(ctx.doctors)];
 }
 
 /**

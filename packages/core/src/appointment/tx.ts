@@ -3,8 +3,8 @@
  * audit entry and the domain event written with the change, and the reading back of
  * DynamoDB's cancellation reasons.
  */
-import { randomUUID } from "node:crypto";
 import type { Appointment, Db } from "../entities";
+import { auditEntryItem } from "../audit/entry";
 import { ConflictError } from "../errors";
 import { buildEvent, type EventDetail, type EventType } from "../events/schemas";
 import { claimExpiry, planClaims, type ClaimKey } from "./claims";
@@ -22,12 +22,12 @@ export const SWEEPER_ACTOR: Actor = { id: "system:sweeper", role: "system" };
 export type Tx = Parameters<Parameters<Db["service"]["transaction"]["write"]>[0]>[0];
 export type TxOp = ReturnType<Parameters<Db["service"]["transaction"]["write"]>[0]>[number];
 
-export type TxOutcome = "ok" | "doctor-taken" | "patient-overlap" | "version-moved" | "conflict";
+export type TxOutcome = "ok" | "doctor-taken" | "patient-overlap" | "version-moved" | "schedule-moved" | "conflict";
 
 /** Reads DynamoDB's cancellation reasons, item by item, back into what they mean for us. */
 export function classify(
   result: { canceled: boolean; data: Array<{ code?: string; rejected?: boolean }> },
-  layout: { doctor: [number, number]; patient: [number, number]; appointment: number },
+  layout: { doctor: [number, number]; patient: [number, number]; appointment: number; schedule?: number },
 ): TxOutcome {
   if (!result.canceled) return "ok";
   const failedAt = (from: number, to: number) =>
@@ -35,6 +35,7 @@ export function classify(
   if (failedAt(layout.patient[0], layout.patient[1])) return "patient-overlap";
   if (failedAt(layout.doctor[0], layout.doctor[1])) return "doctor-taken";
   if (failedAt(layout.appointment, layout.appointment + 1)) return "version-moved";
+  if (layout.schedule !== undefined && failedAt(layout.schedule, layout.schedule + 1)) return "schedule-moved";
   if (result.data.some((r) => r.code === "TransactionConflict")) return "conflict";
   const codes = result.data.map((r) => r.code ?? "None").join(",");
   throw new Error(`Unexpected transaction cancellation: ${codes}`);
@@ -42,6 +43,26 @@ export function classify(
 
 export const versionConflict = () =>
   new ConflictError("VERSION_CONFLICT", "The appointment changed meanwhile; reload and try again");
+
+/**
+ * The doctor's schedule as the decision read it: the booking commits only if the doctor's
+ * working hours and absences (`scheduleVersion`) did not change meanwhile. A schedule change
+ * bumps the version first and then moves the appointments it strands, so no booking can land
+ * in time the doctor no longer works after that change committed.
+ */
+export function scheduleCheckItem(tx: Tx, doctorId: string, scheduleVersion: number | undefined) {
+  return tx.doctor
+    .check({ doctorId })
+    .where((attr, op) => (scheduleVersion === undefined ? op.notExists(attr.scheduleVersion) : op.eq(attr.scheduleVersion, scheduleVersion)))
+    .commit();
+}
+
+/** The doctor's schedule changed between the decision and the write: decide again. */
+export class ScheduleMovedError extends Error {
+  constructor() {
+    super("the doctor's schedule changed meanwhile");
+  }
+}
 
 export const backoff = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 20));
@@ -71,21 +92,9 @@ export function releaseItems(tx: Tx, claims: ClaimKey[], appointmentId: string) 
   );
 }
 
-/** `at` keeps milliseconds (unlike appointment instants): it orders the entries of one appointment. */
+/** The appointment's audit entry (audit/entry.ts), on the appointment's clinic chain. */
 export function auditItem(tx: Tx, appointment: Pick<Appointment, "appointmentId" | "clinicId">, action: string, actor: Actor, now: number, details: Record<string, unknown>) {
-  return tx.auditEntry
-    .create({
-      auditId: randomUUID(),
-      subjectType: "appointment",
-      subjectId: appointment.appointmentId,
-      clinicId: appointment.clinicId,
-      action,
-      actorId: actor.id,
-      actorRole: actor.role,
-      at: new Date(now).toISOString(),
-      details,
-    })
-    .commit();
+  return auditEntryItem(tx, { type: "appointment", id: appointment.appointmentId, clinicId: appointment.clinicId }, action, actor, now, details);
 }
 
 /** A domain event written in the same transaction as the change it reports (an outbox item),

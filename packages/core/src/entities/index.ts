@@ -14,6 +14,7 @@ import { archivedAppointmentSchema } from "../archive/entities";
  * - appointmentType byId; byRegion (gsi1)   a type; the bookable types of a region
  * - doctor        byId; byRegion (gsi1)     a doctor; the doctors of a region (slot search filters by clinic/skill)
  * - patient       byId                      a patient's profile (id = identity provider `sub`)
+ * - leave         byId; byStaff (gsi1, start); byRegion (gsi2, start)  staff leave and its decision
  * - staffMember   byId; byRegion (gsi1)     a staff account (id = staff pool `sub`): its roles, the clinics
  *                                           it works for (the "own clinic" of the authorization matrix)
  *                                           and, for a doctor, the doctor record it is
@@ -39,6 +40,11 @@ const service = "carebook";
 
 const stringList = { type: "list", items: { type: "string" } } as const;
 
+/** Of region, clinic, appointmentType and doctor: when an administrator last changed the item
+ * (UTC ISO with ms, strictly increasing per item) — the optimistic-concurrency token of the
+ * admin catalog updates (admin/*.ts). Absent on items never edited since they were seeded. */
+const catalogUpdatedAt = { type: "string" } as const;
+
 export const regionSchema = {
   model: { entity: "region", version: "1", service },
   attributes: {
@@ -52,6 +58,7 @@ export const regionSchema = {
     retentionDays: { type: "number", required: true, default: 90 },
     /** Minutes before the start at which reminders go out (used by the reminders workflow). */
     reminderOffsetsMinutes: { type: "list", items: { type: "number" }, required: true },
+    updatedAt: catalogUpdatedAt,
   },
   indexes: {
     byId: { pk: { field: "pk", composite: ["regionId"] }, sk: { field: "sk", composite: [] } },
@@ -77,6 +84,7 @@ export const clinicSchema = {
     },
     phone: { type: "string" },
     active: { type: "boolean", required: true, default: true },
+    updatedAt: catalogUpdatedAt,
   },
   indexes: {
     byId: { pk: { field: "pk", composite: ["clinicId"] }, sk: { field: "sk", composite: [] } },
@@ -107,6 +115,7 @@ export const appointmentTypeSchema = {
     reminderOffsetsMinutes: { type: "list", items: { type: "number" } },
     requiredSkill: { type: "string" },
     active: { type: "boolean", required: true, default: true },
+    updatedAt: catalogUpdatedAt,
   },
   indexes: {
     byId: { pk: { field: "pk", composite: ["typeId"] }, sk: { field: "sk", composite: [] } },
@@ -134,7 +143,14 @@ export const doctorSchema = {
     template: { type: "any", required: true },
     /** DateOverride[] (schedule/types.ts). */
     overrides: { type: "any", required: true, default: () => [] },
+    /** Approved leave: Absence[] (schedule/types.ts), UTC intervals in which the doctor takes no
+     * appointments. */
+    absences: { type: "any" },
+    /** Bumped by every change of template, overrides or absences; every booking checks it in
+     * its transaction (appointment/tx.ts `scheduleCheckItem`). Absent = never changed. */
+    scheduleVersion: { type: "number" },
     active: { type: "boolean", required: true, default: true },
+    updatedAt: catalogUpdatedAt,
   },
   indexes: {
     byId: { pk: { field: "pk", composite: ["doctorId"] }, sk: { field: "sk", composite: [] } },
@@ -155,6 +171,11 @@ export const patientSchema = {
     email: { type: "string", required: true },
     phone: { type: "string" },
     preferredLanguage: { type: "string", required: true, default: "en" },
+    /** References only — the patient's insurance and their record at the clinic's own system;
+     * Carebook keeps no medical content. */
+    insuranceRef: { type: "string" },
+    medicalRecordRef: { type: "string" },
+    updatedAt: { type: "string" },
     /** NotificationPreferences (notifications/preferences.ts), validated with zod; absent = defaults. */
     notificationPreferences: { type: "any" },
     createdAt: { type: "string", required: true },
@@ -188,6 +209,52 @@ export const staffMemberSchema = {
       index: "gsi1",
       pk: { field: "gsi1pk", composite: ["regionId"] },
       sk: { field: "gsi1sk", composite: ["sub"] },
+    },
+  },
+} as const;
+
+export const leaveStatuses = ["requested", "approved", "rejected", "cancelled"] as const;
+
+/** A doctor's or nurse's leave: requested by them, decided by an admin of their clinics. */
+export const leaveSchema = {
+  model: { entity: "leave", version: "1", service },
+  attributes: {
+    leaveId: { type: "string", required: true },
+    regionId: { type: "string", required: true },
+    staffSub: { type: "string", required: true },
+    staffName: { type: "string", required: true },
+    role: { type: ["doctor", "nurse"] as const, required: true },
+    /** The doctor record the leave takes out of the schedule (doctors only). */
+    doctorId: { type: "string" },
+    /** The requester's clinics when asked: which admins decide. */
+    clinicIds: { ...stringList, required: true },
+    /** [start, end) as UTC ISO instants; `from`/`to` as the requester gave them. */
+    start: { type: "string", required: true },
+    end: { type: "string", required: true },
+    from: { type: "string", required: true },
+    to: { type: "string", required: true },
+    timeZone: { type: "string", required: true },
+    reason: { type: "string", required: true },
+    status: { type: leaveStatuses, required: true },
+    requestedAt: { type: "string", required: true },
+    decidedAt: { type: "string" },
+    decidedBy: { type: "string" },
+    decisionNote: { type: "string" },
+    /** After approval: what happened to the affected appointments (ReassignOutcome); absent
+     * until the re-assignment finished (a repeated approval finishes it). */
+    outcome: { type: "any" },
+  },
+  indexes: {
+    byId: { pk: { field: "pk", composite: ["leaveId"] }, sk: { field: "sk", composite: [] } },
+    byStaff: {
+      index: "gsi1",
+      pk: { field: "gsi1pk", composite: ["staffSub"] },
+      sk: { field: "gsi1sk", composite: ["start", "leaveId"] },
+    },
+    byRegion: {
+      index: "gsi2",
+      pk: { field: "gsi2pk", composite: ["regionId"] },
+      sk: { field: "gsi2sk", composite: ["start", "leaveId"] },
     },
   },
 } as const;
@@ -249,6 +316,13 @@ export const appointmentSchema = {
       },
     },
     cancelReason: { type: "string" },
+    /** Set when the doctor can no longer see the patient then and no other doctor is free: the
+     * patient is asked to pick another time ({ reason, at, offers: [{start,end}] }); cleared by
+     * the reschedule. */
+    needsReschedule: { type: "any" },
+    /** Set on completion: a reference to the clinical notes in the clinic's own record system
+     * (Carebook keeps no medical content). */
+    notesRef: { type: "string" },
     /** While `pending`: when the hold lapses (UTC ISO). An expired hold no longer blocks anyone. */
     holdExpiresAt: { type: "string" },
     /** PrescreeningState (prescreening/state.ts) of a type that requires pre-screening. */
@@ -413,6 +487,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
     doctor: new Entity(doctorSchema, config),
     patient: new Entity(patientSchema, config),
     staffMember: new Entity(staffMemberSchema, config),
+    leave: new Entity(leaveSchema, config),
     appointment: new Entity(appointmentSchema, config),
     claim: new Entity(claimSchema, config),
     auditEntry: new Entity(auditEntrySchema, config),
@@ -440,6 +515,7 @@ export type AppointmentType = EntityItem<Db["appointmentType"]>;
 export type Doctor = EntityItem<Db["doctor"]>;
 export type Patient = EntityItem<Db["patient"]>;
 export type StaffMember = EntityItem<Db["staffMember"]>;
+export type Leave = EntityItem<Db["leave"]>;
 export type Appointment = EntityItem<Db["appointment"]>;
 export type Claim = EntityItem<Db["claim"]>;
 export type AuditEntry = EntityItem<Db["auditEntry"]>;

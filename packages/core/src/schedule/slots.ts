@@ -408,3 +408,12 @@ export function computeSlots(q: SlotQuery): Slot[] {
   }
   return out;
 }
+
+/** Whether the doctor works through the whole interval (it lies within one of their working
+ * intervals — of its local date, or of the day before for a shift past midnight). */
+export function worksThrough(s: DoctorSchedule, interval: Interval, timeZone: string): boolean {
+  const date = localDateOf(interval.start, timeZone);
+  return [date, addDays(date, -1)].some((d) =>
+    availabilityOn(s, d, timeZone).some((i) => i.start <= interval.start && interval.end <= i.end),
+  );
+}

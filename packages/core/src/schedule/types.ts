@@ -44,6 +44,13 @@ export interface DoctorSchedule {
   overrides: DateOverride[];
 }
 
+/** Time a doctor is away (approved leave): [start, end) as UTC ISO instants. */
+export interface Absence {
+  leaveId: string;
+  start: string;
+  end: string;
+}
+
 /** The time rules of an appointment type that slot search needs. */
 export interface SlotRules {
   durationMinutes: number;

@@ -1,0 +1,31 @@
+import { staffAppointmentView } from "@carebook/core/staff/appointments";
+import { recordVisit, type VisitAction } from "@carebook/core/staff/visits";
+import { dynamo } from "../../lib/env";
+import { httpHandler, json } from "../../lib/http";
+
+type VisitRoute =
+  | "POST /api/staff/appointments/{appointmentId}/check-in"
+  | "POST /api/staff/appointments/{appointmentId}/complete"
+  | "POST /api/staff/appointments/{appointmentId}/no-show";
+
+/** One handler per visit action: the appointment's status moves on its version, audited, with its event. */
+const visitHandler = (routeKey: VisitRoute, action: VisitAction) =>
+  httpHandler(
+    routeKey,
+    async ({ path, body, caller, now }) => {
+      const appointment = await recordVisit(dynamo().db, {
+        ...body,
+        appointmentId: path.appointmentId,
+        action,
+        guard: caller.access.guard,
+        actor: { id: caller.sub, role: caller.role },
+        now,
+      });
+      return json(200, staffAppointmentView(appointment, undefined));
+    },
+    { idempotent: true },
+  );
+
+export const checkIn = visitHandler("POST /api/staff/appointments/{appointmentId}/check-in", "check-in");
+export const complete = visitHandler("POST /api/staff/appointments/{appointmentId}/complete", "complete");
+export const noShow = visitHandler("POST /api/staff/appointments/{appointmentId}/no-show", "no-show");

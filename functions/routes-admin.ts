@@ -1,0 +1,142 @@
+/**
+ * The admin catalog routes (clinics, doctors, appointment types, region settings), spread into
+ * the route table (./routes.ts). Pure data, like the table itself.
+ *
+ * Authorization matrix rows: administrators only.
+ * - A clinic, or a doctor (through the clinics they work at), is reached with scope `clinic`:
+ *   the clinics of the admin's staff record. Creating a clinic concerns no existing clinic
+ *   (`any`); its creator's staff record gains it, so they can manage it.
+ * - Appointment types and the region's settings are region-wide: `any`.
+ */
+import {
+  clinicPathSchema,
+  createClinicSchema,
+  createDoctorSchema,
+  createTypeSchema,
+  deactivateClinicSchema,
+  deactivateDoctorSchema,
+  deactivateTypeSchema,
+  doctorPathSchema,
+  listDoctorsQuerySchema,
+  typePathSchema,
+  updateClinicSchema,
+  updateDoctorSchema,
+  updateRegionSchema,
+  updateTypeSchema,
+} from "@carebook/core/admin/schemas";
+import type { RouteDefinition } from "./routes";
+
+export const adminRoutes = {
+  "GET /api/admin/clinics": {
+    handler: "functions/api/admin/manage-clinics.list",
+    table: "read",
+    roles: { admin: "clinic" },
+    description: "The administrator's clinics, inactive ones included",
+    success: 200,
+    request: {},
+  },
+  "POST /api/admin/clinics": {
+    handler: "functions/api/admin/manage-clinics.create",
+    table: "write",
+    roles: { admin: "any" },
+    description: "Create a clinic (409 if the id exists); the creating administrator's staff record gains it (audited)",
+    success: 201,
+    request: { body: createClinicSchema },
+  },
+  "PUT /api/admin/clinics/{clinicId}": {
+    handler: "functions/api/admin/manage-clinics.update",
+    table: "write",
+    roles: { admin: "clinic" },
+    description: "Change a clinic's name, time zone, address or phone (fields left out stay; audited with before/after)",
+    success: 200,
+    request: { path: clinicPathSchema, body: updateClinicSchema },
+  },
+  "POST /api/admin/clinics/{clinicId}/deactivate": {
+    handler: "functions/api/admin/manage-clinics.deactivate",
+    table: "write",
+    roles: { admin: "clinic" },
+    description: "Take a clinic out of the catalog; 409 listing its future appointments unless force (they stay booked; audited)",
+    success: 200,
+    request: { path: clinicPathSchema, body: deactivateClinicSchema },
+  },
+  "GET /api/admin/doctors": {
+    handler: "functions/api/admin/manage-doctors.list",
+    table: "read",
+    roles: { admin: "clinic" },
+    description: "The doctors of the administrator's clinics (or of one of them), inactive ones included",
+    success: 200,
+    request: { query: listDoctorsQuerySchema },
+  },
+  "POST /api/admin/doctors": {
+    handler: "functions/api/admin/manage-doctors.create",
+    table: "write",
+    roles: { admin: "clinic" },
+    description: "Create a doctor at active clinics of the administrator's (no availability yet; audited per clinic)",
+    success: 201,
+    request: { body: createDoctorSchema },
+  },
+  "PUT /api/admin/doctors/{doctorId}": {
+    handler: "functions/api/admin/manage-doctors.update",
+    table: "write",
+    roles: { admin: "clinic" },
+    description: "Change a doctor's name, skills, languages, clinics or account link; 409 if future bookings would lose their doctor (audited per clinic)",
+    success: 200,
+    request: { path: doctorPathSchema, body: updateDoctorSchema },
+  },
+  "POST /api/admin/doctors/{doctorId}/deactivate": {
+    handler: "functions/api/admin/manage-doctors.deactivate",
+    table: "write",
+    roles: { admin: "clinic" },
+    description: "Deactivate a doctor; 409 DOCTOR_HAS_BOOKINGS listing their future appointments while they have any (audited per clinic)",
+    success: 200,
+    request: { path: doctorPathSchema, body: deactivateDoctorSchema },
+  },
+  "GET /api/admin/types": {
+    handler: "functions/api/admin/manage-types.list",
+    table: "read",
+    roles: { admin: "any" },
+    description: "Every appointment type of the region with all its settings, inactive ones included",
+    success: 200,
+    request: {},
+  },
+  "POST /api/admin/types": {
+    handler: "functions/api/admin/manage-types.create",
+    table: "write",
+    roles: { admin: "any" },
+    description: "Create an appointment type (409 if the id exists; audited)",
+    success: 201,
+    request: { body: createTypeSchema },
+  },
+  "PUT /api/admin/types/{typeId}": {
+    handler: "functions/api/admin/manage-types.update",
+    table: "write",
+    roles: { admin: "any" },
+    description: "Change an appointment type's settings (fields left out stay; the result must pass the type's rules; audited)",
+    success: 200,
+    request: { path: typePathSchema, body: updateTypeSchema },
+  },
+  "POST /api/admin/types/{typeId}/deactivate": {
+    handler: "functions/api/admin/manage-types.deactivate",
+    table: "write",
+    roles: { admin: "any" },
+    description: "Take an appointment type out of the catalog (booked appointments of it stay; audited)",
+    success: 200,
+    request: { path: typePathSchema, body: deactivateTypeSchema },
+  },
+  "GET /api/admin/region": {
+    handler: "functions/api/admin/manage-region.get",
+    table: "read",
+    roles: { admin: "any" },
+    description: "The region's settings: default time zone, retention, default reminder times",
+    success: 200,
+    request: {},
+  },
+  "PUT /api/admin/region": {
+    handler: "functions/api/admin/manage-region.update",
+    table: "write",
+    roles: { admin: "any" },
+    description: "Change the region's settings (fields left out stay; audited with before/after)",
+    success: 200,
+    request: { body: updateRegionSchema },
+  },
+} as const satisfies Record<string, RouteDefinition>;
