@@ -24,6 +24,7 @@ import { auditQuerySchema } from "@carebook/core/audit/query";
 import { metricsQuerySchema } from "@carebook/core/metrics/api";
 import { notificationPreferencesSchema } from "@carebook/core/notifications/preferences";
 import { profileSchema } from "@carebook/core/patient";
+import { patientSearchQuerySchema, supportAppointmentsQuerySchema, supportPatientPathSchema } from "@carebook/core/support";
 import { staffAppointmentsQuerySchema, staffScheduleQuerySchema } from "@carebook/core/staff/appointments";
 import { visitSchema } from "@carebook/core/staff/visits";
 import { availabilityChangeSchema, availabilityQuerySchema } from "@carebook/core/staff/availability";
@@ -274,6 +275,23 @@ export const routes = {
     description: "Approve or reject leave; approving a doctor's moves each appointment in it to another free qualified doctor, or asks the patient to pick one of the nearest free times",
     success: 200,
     request: { path: leavePathSchema, body: leaveDecisionSchema },
+  },
+  "GET /api/support/patients": {
+    handler: "functions/api/support/patients.search",
+    // Writes the audit entry of the search.
+    table: "write",
+    roles: { support: "any" },
+    description: "Find the patient who calls by e-mail (audited)",
+    success: 200,
+    request: { query: patientSearchQuerySchema },
+  },
+  "GET /api/support/patients/{patientId}/appointments": {
+    handler: "functions/api/support/patients.appointments",
+    table: "write",
+    roles: { support: "any" },
+    description: "A patient's appointments as the patient sees them, without pre-screening (audited); cancel on their behalf with POST /api/appointments/{id}/cancel and a reason",
+    success: 200,
+    request: { path: supportPatientPathSchema, query: supportAppointmentsQuerySchema },
   },
   "GET /api/me": {
     handler: "functions/api/me/profile-get.handler",

@@ -250,6 +250,14 @@ const matrix = {
   },
   "GET /api/admin/region": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/region") },
   "PUT /api/admin/region": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/region", { retentionDays: 90 }) },
+  "GET /api/support/patients": {
+    expect: "401 403 403 403 403 403 403 200",
+    request: async () => ({ path: `/api/support/patients?email=${encodeURIComponent(patient.email)}` }),
+  },
+  "GET /api/support/patients/{patientId}/appointments": {
+    expect: "401 403 403 403 403 403 403 200",
+    request: async () => ({ path: `/api/support/patients/${patient.sub}/appointments` }),
+  },
   "GET /api/me": { expect: "401 200 200 200 200 200 200 200", request: fixed("/api/me") },
   "PUT /api/me": {
     expect: "401 200 200 403 403 403 403 403",

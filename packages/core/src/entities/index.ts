@@ -13,7 +13,7 @@ import { archivedAppointmentSchema } from "../archive/entities";
  * - clinic        byId; byRegion (gsi1)     a clinic; the clinics of a region
  * - appointmentType byId; byRegion (gsi1)   a type; the bookable types of a region
  * - doctor        byId; byRegion (gsi1)     a doctor; the doctors of a region (slot search filters by clinic/skill)
- * - patient       byId                      a patient's profile (id = identity provider `sub`)
+ * - patient       byId; byEmail (gsi1)      a patient's profile (id = identity provider `sub`)
  * - leave         byId; byStaff (gsi1, start); byRegion (gsi2, start)  staff leave and its decision
  * - staffMember   byId; byRegion (gsi1)     a staff account (id = staff pool `sub`): its roles, the clinics
  *                                           it works for (the "own clinic" of the authorization matrix)
@@ -182,6 +182,12 @@ export const patientSchema = {
   },
   indexes: {
     byId: { pk: { field: "pk", composite: ["patientId"] }, sk: { field: "sk", composite: [] } },
+    /** Support finds the patient who calls them by e-mail (lower-cased at sign-up). */
+    byEmail: {
+      index: "gsi1",
+      pk: { field: "gsi1pk", composite: ["email"] },
+      sk: { field: "gsi1sk", composite: ["patientId"] },
+    },
   },
 } as const;
 
