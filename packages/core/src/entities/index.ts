@@ -522,6 +522,7 @@ export type Doctor = EntityItem<Db["doctor"]>;
 export type Patient = EntityItem<Db["patient"]>;
 export type StaffMember = EntityItem<Db["staffMember"]>;
 export type Leave = EntityItem<Db["leave"]>;
+export type MetricsDay = EntityItem<Db["metricsDay"]>;
 export type Appointment = EntityItem<Db["appointment"]>;
 export type Claim = EntityItem<Db["claim"]>;
 export type AuditEntry = EntityItem<Db["auditEntry"]>;

@@ -43,7 +43,6 @@ import { channels, type Channel } from "../notifications/preferences";
 import { prescreeningStateSchema } from "../prescreening/state";
 import { localDateOf, toUtcIso } from "../schedule/slots";
 import { isoDateSchema } from "../schedule/types";
-import { metricsDb } from "./entities";
 import { deliveryCounter, deliveryOutcomes, type DayCounters, type DayDelta, type DeliveryOutcome } from "./report";
 
 /** The receipts' consumer names. */
@@ -184,11 +183,10 @@ async function applyOnce(
   db: Db,
   input: { consumer: string; keys: string[]; clinicId: string; deltas: Deltas; now: number },
 ): Promise<ApplyResult> {
-  const m = metricsDb(db);
   const appliedAt = toUtcIso(input.now);
   const expiresAt = Math.floor(input.now / 1000) + RECEIPT_TTL_DAYS * 86_400;
   for (let attempt = 1; ; attempt++) {
-    const result = await m.service.transaction
+    const result = await db.service.transaction
       .write(({ receipt, metricsDay }) => [
         ...input.keys.map((key) => receipt.create({ consumer: input.consumer, key, appliedAt, expiresAt }).commit()),
         ...[...input.deltas].map(([day, { counters, leadTimes }]) => {

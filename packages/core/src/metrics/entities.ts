@@ -11,8 +11,6 @@
  * The day item shares the clinic's partition (`$carebook#clinicid_<id>`) with the clinic item
  * and its pre-screening queue: one clinic's event rate is far below a partition's limits.
  */
-import { Entity, Service, type EntityItem } from "electrodb";
-import type { Db } from "../entities";
 
 const service = "carebook";
 /** Counters are created by their first ADD: an attribute never added to reads as absent (0). */
@@ -73,21 +71,3 @@ export const receiptSchema = {
     byKey: { pk: { field: "pk", composite: ["consumer", "key"], casing: "none" }, sk: { field: "sk", composite: [] } },
   },
 } as const;
-
-function create(db: Pick<Db, "client" | "table">) {
-  const config = { client: db.client, table: db.table };
-  const entities = { metricsDay: new Entity(metricsDaySchema, config), receipt: new Entity(receiptSchema, config) };
-  return { ...entities, service: new Service(entities, config) };
-}
-
-export type MetricsDb = ReturnType<typeof create>;
-export type MetricsDay = EntityItem<MetricsDb["metricsDay"]>;
-
-const cache = new WeakMap<object, MetricsDb>();
-
-/** The metrics entities on the Db's client and table (built once per Db). */
-export function metricsDb(db: Pick<Db, "client" | "table">): MetricsDb {
-  let m = cache.get(db);
-  if (!m) cache.set(db, (m = create(db)));
-  return m;
-}

@@ -13,7 +13,7 @@
 import type { Db, Doctor } from "../entities";
 import { NotFoundError, ValidationError } from "../errors";
 import { scheduleOf } from "../appointment/context";
-import { metricsDb, type MetricsDay } from "./entities";
+import type { MetricsDay } from "../entities";
 import {
   availableMinutesByDay,
   dayCounters,
@@ -68,7 +68,6 @@ function availabilityOf(doctors: Doctor[], clinicZones: Map<string, string>, cli
 export async function queryMetrics(db: Db, query: MetricsQuery): Promise<MetricsReport> {
   const problem = rangeProblem(query.from, query.to);
   if (problem) throw new ValidationError("Invalid metrics range", [{ path: "to", message: problem }]);
-  const m = metricsDb(db);
   const [clinics, doctors] = await Promise.all([
     db.clinic.query.byRegion({ regionId: query.regionId }).go({ pages: "all" }),
     db.doctor.query.byRegion({ regionId: query.regionId }).go({ pages: "all" }),
@@ -80,7 +79,7 @@ export async function queryMetrics(db: Db, query: MetricsQuery): Promise<Metrics
 
   const pages = await Promise.all(
     clinicIds.map((clinicId) =>
-      m.metricsDay.query.byClinicDay({ clinicId }).between({ day: query.from }, { day: query.to }).go({ pages: "all" }),
+      db.metricsDay.query.byClinicDay({ clinicId }).between({ day: query.from }, { day: query.to }).go({ pages: "all" }),
     ),
   );
   const days = daysBetween(query.from, query.to);
