@@ -15,8 +15,8 @@ export interface Identity {
   sub: string;
   groups: string[];
   email?: string;
-  /** Which user pool issued the token; undefined only for a bare JWT-authorizer event. */
-  pool?: Pool;
+  /** Which user pool issued the token. */
+  pool: Pool;
 }
 
 export interface Caller {
@@ -34,28 +34,11 @@ export interface Caller {
 
 const staffRoles: ReadonlySet<Role> = new Set(["doctor", "nurse", "admin", "support"]);
 
-/**
- * Legacy JWT-authorizer lists arrive as the string "[a b]"; a test may pass a real array or
- * "a,b". All mean the same groups.
- */
-export function parseGroups(claim: unknown): string[] {
-  if (Array.isArray(claim)) return claim.map(String);
-  if (typeof claim !== "string" || claim.trim() === "") return [];
-  const inner = claim.trim().replace(/^\[/, "").replace(/\]$/, "");
-  return inner.split(/[\s,]+/).filter(Boolean);
-}
-
-/** Who is calling, from the Lambda authorizer's context (or a JWT authorizer's claims). 401 if no one. */
+/** Who is calling, from the authorizer's context (functions/lib/authorizer-context.ts). 401 if no one. */
 export function authenticate(event: { requestContext?: unknown }): Identity {
   const context = readAuthorizerContext(event.requestContext);
-  if (context) {
-    return { sub: context.sub, groups: parseGroups(context.groups), email: context.email || undefined, pool: context.pool };
-  }
-  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } } | undefined)
-    ?.authorizer?.jwt?.claims;
-  const sub = claims?.sub;
-  if (typeof sub !== "string" || sub === "") throw new UnauthorizedError();
-  return { sub, groups: parseGroups(claims?.["cognito:groups"]), email: typeof claims?.email === "string" ? claims.email : undefined };
+  if (!context) throw new UnauthorizedError();
+  return { sub: context.sub, groups: context.groups.split(" ").filter(Boolean), email: context.email || undefined, pool: context.pool };
 }
 
 /**
@@ -65,8 +48,7 @@ export function authenticate(event: { requestContext?: unknown }): Identity {
 export function rolesOfIdentity(identity: Identity): Role[] {
   const known = identity.groups.filter((g): g is Role => (allRoles as readonly string[]).includes(g));
   if (identity.pool === "patients") return known.includes("patient") ? ["patient"] : [];
-  if (identity.pool === "staff") return known.filter((r) => staffRoles.has(r));
-  return known;
+  return known.filter((r) => staffRoles.has(r));
 }
 
 /**

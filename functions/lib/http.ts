@@ -3,16 +3,17 @@ import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dyn
 import { makeHandlerIdempotent } from "@aws-lambda-powertools/idempotency/middleware";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy, { type MiddlewareObj } from "@middy/core";
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type { z } from "zod";
 import { ValidationError } from "@carebook/core/errors";
 import { routes, type RouteDefinition, type RouteKey } from "../routes";
 import { authenticate, authorize, loadStaffMember, type Caller } from "./auth";
+import type { AuthorizerContext } from "./authorizer-context";
 import { dynamo, env } from "./env";
 import { errorMapper } from "./errors";
 import { logger } from "./logger";
 
-type Event = APIGatewayProxyEventV2WithJWTAuthorizer;
+type Event = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
 type AnySchema = z.ZodType;
 
 interface Schemas {
@@ -116,7 +117,7 @@ function idempotency(routeKey: RouteKey): MiddlewareObj<Event> {
   const config = new IdempotencyConfig({
     // Only when the client sent a key; scoped to the caller so two users' keys never meet.
     eventKeyJmesPath:
-      'headers."idempotency-key" && [requestContext.authorizer.lambda.sub || requestContext.authorizer.jwt.claims.sub, headers."idempotency-key"]',
+      'headers."idempotency-key" && [requestContext.authorizer.lambda.sub, headers."idempotency-key"]',
     // The same key for another appointment (path) or another body is a client bug: 422.
     payloadValidationJmesPath: "[pathParameters, body]",
     expiresAfterSeconds: 24 * 3600,

@@ -1,7 +1,12 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { inject } from "vitest";
 import { createDb } from "@carebook/core/entities/index";
 import { makeDocumentClient } from "@carebook/local/dynamo";
+import { demoUsers } from "@carebook/local/seed";
+import { totpCode, totpStep, totpStepStart } from "@carebook/local/totp";
 
 export const apiUrl = () => inject("apiUrl");
 
@@ -39,10 +44,72 @@ export async function api<T = any>(
   return { status: response.status, body: parsed as T, headers: response.headers };
 }
 
-export async function signIn(email: string, password = DEMO_PASSWORD): Promise<string> {
-  const res = await api("POST", "/local-auth/token", { body: { email, password } });
-  if (res.status !== 200) throw new Error(`sign-in of ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.idToken;
+/**
+ * Signs in and returns the id token. Demo staff (the staff pool requires MFA) sign in with the
+ * TOTP code of their seeded secret, computed at `now` — the runtime's clock (default: real
+ * time; the workflow tests pass their controllable clock's).
+ *
+ * A TOTP code signs in once (replays are refused), so a staff account gets about one sign-in
+ * per 30-second step. Test files run in parallel workers and many sign in as the same demo
+ * staff, so staff tokens are shared through a small file per runtime (named after its staff
+ * pool's key, which is new on every start) and reused while they have 10 minutes left.
+ */
+export async function signIn(email: string, password = DEMO_PASSWORD, options: { now?: () => Promise<number> } = {}): Promise<string> {
+  const secret = demoUsers.find((u) => u.email === email)?.totpSecret;
+  if (!secret) {
+    const res = await api("POST", "/local-auth/token", { body: { email, password } });
+    if (res.status !== 200) throw signInError(email, res);
+    return res.body.idToken;
+  }
+  const now = options.now ?? (async () => Date.now());
+  const cache = await staffTokenCache();
+  for (let round = 0; round < 5; round++) {
+    const at = await now();
+    const cached = cache.read()[email];
+    if (cached && jwtExpiry(cached) - at > 10 * 60_000) return cached;
+    // This step's code, else the next one's (the issuer accepts ±1 step), each usable once.
+    for (const stepsAhead of [0, 1]) {
+      const res = await api("POST", "/local-auth/token", { body: { email, password, totp: totpCode(secret, at + stepsAhead * 30_000) } });
+      if (res.status === 200) return cache.write(email, res.body.idToken);
+      if (res.body?.error?.code !== "MFA_CODE_REUSED") throw signInError(email, res);
+    }
+    // Both used by other workers just now: one of them may have cached its token; else wait.
+    await new Promise((r) => setTimeout(r, totpStepStart(totpStep(at) + 1) - at + 50));
+  }
+  throw new Error(`sign-in of ${email}: every TOTP code was already used`);
+}
+
+function signInError(email: string, res: ApiResponse): Error {
+  return new Error(`sign-in of ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+function jwtExpiry(jwt: string): number {
+  return JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")).exp * 1000;
+}
+
+let tokenCache: Promise<{ read(): Record<string, string>; write(email: string, token: string): string }> | undefined;
+
+/** The staff tokens shared by this runtime's test workers (see signIn). */
+function staffTokenCache() {
+  tokenCache ??= (async () => {
+    const jwks = await api("GET", "/local-auth/pools/staff/.well-known/jwks.json");
+    const file = join(tmpdir(), `carebook-staff-tokens-${jwks.body.keys[0].kid}.json`);
+    const read = (): Record<string, string> => {
+      try {
+        return JSON.parse(readFileSync(file, "utf8"));
+      } catch {
+        return {};
+      }
+    };
+    const write = (email: string, token: string) => {
+      const tmp = `${file}.${process.pid}.${randomUUID()}`;
+      writeFileSync(tmp, JSON.stringify({ ...read(), [email]: token }));
+      renameSync(tmp, file);
+      return token;
+    };
+    return { read, write };
+  })();
+  return tokenCache;
 }
 
 /** A fresh patient (sign-up creates the profile), signed in. */

@@ -17,6 +17,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "@carebook/core/entities/index";
 import { makeDocumentClient } from "../../packages/local/src/dynamo";
+import { demoUsers } from "../../packages/local/src/seed";
+import { totpCode } from "../../packages/local/src/totp";
 import { spawnRuntime, type RuntimeProcess } from "../support/runtime-process";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -105,10 +107,22 @@ async function call(method: string, path: string, token?: string, body?: unknown
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
 }
 
+/**
+ * Demo staff need the TOTP code of their seeded secret (the staff pool requires MFA). A code
+ * signs in once: when this step's and the next step's codes are used, wait for a fresh step.
+ */
 async function token(email: string, password: string): Promise<string> {
-  const res = await call("POST", "/local-auth/token", undefined, { email, password });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.idToken;
+  const secret = demoUsers.find((u) => u.email === email)?.totpSecret;
+  for (let attempt = 0; ; attempt++) {
+    const totp = secret ? totpCode(secret, Date.now() + (attempt % 2) * 30_000) : undefined;
+    const res = await call("POST", "/local-auth/token", undefined, { email, password, totp });
+    if (res.body?.error?.code === "MFA_CODE_REUSED" && attempt < 5) {
+      if (attempt % 2) await new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 50));
+      continue;
+    }
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.idToken;
+  }
 }
 
 async function drain() {

@@ -1,15 +1,17 @@
 import { request, type Server } from "node:http";
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, Context } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BusinessRuleError } from "@carebook/core/errors";
+import type { AuthorizerContext } from "../../functions/lib/authorizer-context";
 import type { RouteDefinition } from "../../functions/routes";
-import { createLocalIssuer, type LocalIssuer, type LocalUser } from "../../packages/local/src/auth";
+import { createLocalIssuer, LOCKOUT_MS, type LocalIssuer, type LocalUser } from "../../packages/local/src/auth";
+import { totpCode } from "../../packages/local/src/totp";
 import { compileRoutes, concurrencyLimit, createApiServer, formatApiGatewayTime, listen, matchRoute, type LambdaHandler } from "../../packages/local/src/http";
 
 const AUDIENCE = "carebook-local-client";
 const PASSWORD = "a long enough password";
 
-const route = (handler: string, roles: RouteDefinition["roles"] = ["patient"]): RouteDefinition => ({
+const route = (handler: string, roles: RouteDefinition["roles"] = { patient: "own" }): RouteDefinition => ({
   handler,
   success: 200,
   table: "none",
@@ -31,7 +33,7 @@ const routes: Record<string, RouteDefinition> = {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-type Captured = { handler: string; event: APIGatewayProxyEventV2WithJWTAuthorizer; context: Context; remaining: number };
+type Captured = { handler: string; event: APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>; context: Context; remaining: number };
 
 describe("local API server", () => {
   let issuer: LocalIssuer;
@@ -42,6 +44,8 @@ describe("local API server", () => {
   let calls: Captured[] = [];
   let nextResult: unknown;
   let signupHook: (user: LocalUser) => Promise<void> = async () => {};
+  /** The issuer's clock runs this far ahead of real time (lockout and expiry tests). */
+  let clockOffset = 0;
 
   const fake = (name: string): LambdaHandler => async (event, context) => {
     calls.push({ handler: name, event, context, remaining: context.getRemainingTimeInMillis() });
@@ -53,7 +57,7 @@ describe("local API server", () => {
   };
 
   beforeAll(async () => {
-    issuer = await createLocalIssuer({ issuerUrl: "http://127.0.0.1/local-auth", audience: AUDIENCE });
+    issuer = await createLocalIssuer({ issuerUrl: "http://127.0.0.1/local-auth", audience: AUDIENCE, now: () => Date.now() + clockOffset });
     await issuer.addUser({ email: "pat@example.com", password: PASSWORD, name: "Pat", groups: ["patient"] });
     ({ idToken: token, accessToken } = await issuer.issueTokens({ email: "pat@example.com", password: PASSWORD }));
     server = createApiServer({
@@ -184,14 +188,10 @@ describe("local API server", () => {
     expect(rc.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
     expect(Math.abs(rc.timeEpoch - Date.now())).toBeLessThan(5_000);
 
-    const claims = rc.authorizer.jwt.claims;
-    expect(claims["cognito:groups"]).toBe("[patient]");
-    expect(claims.email).toBe("pat@example.com");
-    expect(claims.email_verified).toBe("true");
-    expect(typeof claims.exp).toBe("string");
-    expect(claims.token_use).toBe("id");
-    expect(rc.authorizer.jwt.scopes).toBeNull();
-    expect(rc.authorizer).toMatchObject({ principalId: "", integrationLatency: 0 });
+    // What production's Lambda authorizer hands over (functions/lib/authorizer-context.ts), nothing else.
+    expect(rc.authorizer).toEqual({
+      lambda: { sub: issuer.findUser("pat@example.com")!.sub, groups: "patient", email: "pat@example.com", pool: "patients" },
+    });
 
     expect(context.awsRequestId).toBe(rc.requestId);
     expect(context.functionName).toBe("carebook-local-api-appointments-get");
@@ -321,11 +321,37 @@ describe("local API server", () => {
       expect(tokens).toMatchObject({ tokenType: "Bearer", expiresIn: 3600 });
       const api = await fetch(`${url}/api/appointments`, { headers: { authorization: `Bearer ${tokens.idToken}` } });
       expect(api.status).toBe(200);
-      expect(calls.at(-1)!.event.requestContext.authorizer.jwt.claims.sub).toBe(created.sub);
+      expect(calls.at(-1)!.event.requestContext.authorizer.lambda).toEqual({
+        sub: created.sub,
+        groups: "patient",
+        email: "new@example.com",
+        pool: "patients",
+      });
+    });
 
-      const jwks = await (await fetch(`${url}/local-auth/.well-known/jwks.json`)).json() as Json;
-      expect(jwks.keys[0]).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig" });
-      expect(jwks.keys[0]).not.toHaveProperty("d");
+    it("serves each pool's JWKS and OpenID configuration at its own issuer", async () => {
+      for (const pool of ["patients", "staff"] as const) {
+        const jwks = await (await fetch(`${url}/local-auth/pools/${pool}/.well-known/jwks.json`)).json() as Json;
+        expect(jwks).toEqual(issuer.jwks(pool));
+        expect(jwks.keys[0]).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig" });
+        expect(jwks.keys[0]).not.toHaveProperty("d");
+        const config = await (await fetch(`${url}/local-auth/pools/${pool}/.well-known/openid-configuration`)).json() as Json;
+        expect(config).toMatchObject({
+          issuer: `http://127.0.0.1/local-auth/pools/${pool}`,
+          jwks_uri: `http://127.0.0.1/local-auth/pools/${pool}/.well-known/jwks.json`,
+          token_endpoint: "http://127.0.0.1/local-auth/token",
+          revocation_endpoint: "http://127.0.0.1/local-auth/revoke",
+        });
+      }
+      expect(issuer.jwks("patients").keys[0]!.kid).not.toBe(issuer.jwks("staff").keys[0]!.kid);
+      // one issuer for both pools no longer exists
+      expect((await fetch(`${url}/local-auth/.well-known/jwks.json`)).status).toBe(404);
+    });
+
+    it("sign-up can never create a staff user", async () => {
+      const res = await post("signup", { email: "climber@example.com", password: PASSWORD, name: "C", groups: ["admin"], pool: "staff" });
+      expect(res.status).toBe(201);
+      expect(issuer.findUser("climber@example.com")).toMatchObject({ pool: "patients", groups: ["patient"] });
     });
 
     it("rolls the user back when onSignup fails", async () => {
@@ -357,6 +383,117 @@ describe("local API server", () => {
 
       const method = await fetch(`${url}/local-auth/token`);
       expect(method.status).toBe(405);
+
+      const grant = await post("token", { grantType: "client_credentials" });
+      expect([grant.status, (await grant.json() as Json).error.code]).toEqual([400, "UNSUPPORTED_GRANT_TYPE"]);
+    });
+
+    describe("staff: TOTP, lockout", () => {
+      const SECRET = "CAREBOOKHTTPTESTSTAFFSECRET23456";
+      const staffSignIn = (body: Record<string, unknown> = {}) =>
+        post("token", { email: "doc@example.com", password: PASSWORD, ...body });
+      const codeNow = (stepsAhead = 0) => totpCode(SECRET, Date.now() + clockOffset + stepsAhead * 30_000);
+
+      beforeAll(async () => {
+        await issuer.addUser({ email: "doc@example.com", password: PASSWORD, name: "Dr Doc", groups: ["doctor"], totpSecret: SECRET });
+      });
+
+      it("needs a TOTP code, accepts it once, and the handler sees the staff pool", async () => {
+        const noCode = await staffSignIn();
+        expect(noCode.status).toBe(401);
+        const required = (await noCode.json() as Json).error;
+        expect(required.code).toBe("MFA_REQUIRED");
+        expect(required.message).toMatch(/TOTP code/);
+
+        const code = codeNow();
+        const ok = await staffSignIn({ totp: code });
+        expect(ok.status).toBe(200);
+        const tokens = await ok.json() as Json;
+        expect(tokens).toMatchObject({ tokenType: "Bearer", expiresIn: 3600, refreshToken: expect.any(String) });
+
+        const replay = await staffSignIn({ totp: code });
+        expect([replay.status, (await replay.json() as Json).error.code]).toEqual([401, "MFA_CODE_REUSED"]);
+
+        const api = await fetch(`${url}/api/appointments`, { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+        expect(api.status).toBe(200);
+        expect(calls.at(-1)!.event.requestContext.authorizer).toEqual({
+          lambda: { sub: issuer.findUser("doc@example.com")!.sub, groups: "doctor", email: "", pool: "staff" }, // access tokens carry no email
+        });
+      });
+
+      it("locks the account after 5 failures for 15 minutes", async () => {
+        clockOffset += 60_000;
+        for (let i = 0; i < 4; i++) expect((await staffSignIn({ password: "wrong password!", totp: codeNow() })).status).toBe(401);
+        const fifth = await staffSignIn({ totp: codeNow(5) }); // a wrong code counts as well
+        expect(fifth.status).toBe(401);
+        const locked = (await fifth.json() as Json).error;
+        expect(locked).toMatchObject({ code: "ACCOUNT_LOCKED", details: { lockedUntil: expect.any(String) } });
+
+        const rightButLocked = await staffSignIn({ totp: codeNow() });
+        expect([rightButLocked.status, (await rightButLocked.json() as Json).error.code]).toEqual([401, "ACCOUNT_LOCKED"]);
+
+        clockOffset += LOCKOUT_MS + 30_000;
+        expect((await staffSignIn({ totp: codeNow() })).status).toBe(200);
+      });
+    });
+
+    describe("refresh and revoke", () => {
+      const signIn = async () => (await (await post("token", { email: "pat@example.com", password: PASSWORD })).json()) as Json;
+      const apiStatus = async (token: string) =>
+        (await fetch(`${url}/api/appointments`, { headers: { authorization: `Bearer ${token}` } })).status;
+
+      it("refreshes after the access token expired, with the same origin_jti", async () => {
+        const first = await signIn();
+        clockOffset += 3600_000 + 1_000;
+        expect(await apiStatus(first.accessToken)).toBe(401);
+
+        const res = await post("token", { grantType: "refresh_token", refreshToken: first.refreshToken });
+        expect(res.status).toBe(200);
+        const refreshed = await res.json() as Json;
+        expect(refreshed).toEqual({ idToken: expect.any(String), accessToken: expect.any(String), expiresIn: 3600, tokenType: "Bearer" });
+        const originOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString()).origin_jti;
+        expect(originOf(refreshed.accessToken)).toBe(originOf(first.accessToken));
+        expect(await apiStatus(refreshed.accessToken)).toBe(200);
+      });
+
+      it("revoke stops the refresh token and its session's tokens, not another session's", async () => {
+        const mine = await signIn();
+        const other = await signIn();
+        const refreshed = await (await post("token", { grantType: "refresh_token", refreshToken: mine.refreshToken })).json() as Json;
+        for (const token of [mine.idToken, mine.accessToken, refreshed.idToken, other.idToken]) expect(await apiStatus(token)).toBe(200);
+
+        const revoke = await post("revoke", { refreshToken: mine.refreshToken });
+        expect(revoke.status).toBe(204);
+
+        for (const token of [mine.idToken, mine.accessToken, refreshed.idToken, refreshed.accessToken]) expect(await apiStatus(token)).toBe(401);
+        const again = await post("token", { grantType: "refresh_token", refreshToken: mine.refreshToken });
+        expect([again.status, (await again.json() as Json).error.code]).toEqual([401, "INVALID_REFRESH_TOKEN"]);
+
+        expect(await apiStatus(other.idToken)).toBe(200);
+        expect((await post("token", { grantType: "refresh_token", refreshToken: other.refreshToken })).status).toBe(200);
+        expect((await post("revoke", { refreshToken: mine.refreshToken })).status).toBe(204); // idempotent
+        expect((await post("revoke", {})).status).toBe(400);
+      });
+    });
+
+    describe("patient TOTP enrolment", () => {
+      it("enrols a patient's TOTP with their token; sign-in then needs the code", async () => {
+        const signup = await post("signup", { email: "mfa@example.com", password: PASSWORD, name: "Careful" });
+        expect(signup.status).toBe(201);
+        const { accessToken } = await (await post("token", { email: "mfa@example.com", password: PASSWORD })).json() as Json;
+
+        const enrol = await fetch(`${url}/local-auth/totp`, { method: "POST", headers: { authorization: `Bearer ${accessToken}` } });
+        expect(enrol.status).toBe(200);
+        const { secret, uri } = await enrol.json() as Json;
+        expect(uri).toMatch(/^otpauth:\/\/totp\//);
+
+        const without = await post("token", { email: "mfa@example.com", password: PASSWORD });
+        expect([without.status, (await without.json() as Json).error.code]).toEqual([401, "MFA_REQUIRED"]);
+        const withCode = await post("token", { email: "mfa@example.com", password: PASSWORD, totp: totpCode(secret, Date.now() + clockOffset) });
+        expect(withCode.status).toBe(200);
+
+        expect((await fetch(`${url}/local-auth/totp`, { method: "POST" })).status).toBe(401);
+      });
     });
   });
 });

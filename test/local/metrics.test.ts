@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createDb, type Appointment, type Db, type Doctor } from "@carebook/core/entities/index";
 import { NotFoundError, ValidationError } from "@carebook/core/errors";
@@ -360,7 +360,7 @@ describe("metrics aggregates", () => {
 
 const context = { functionName: "test", awsRequestId: "req-1", getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
-function apiEvent(query: Record<string, string>, groups: string[]): APIGatewayProxyEventV2WithJWTAuthorizer {
+function apiEvent(query: Record<string, string>, groups: string[]): APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, string>> {
   return {
     version: "2.0",
     routeKey: METRICS_ROUTE,
@@ -369,13 +369,14 @@ function apiEvent(query: Record<string, string>, groups: string[]): APIGatewayPr
     headers: {},
     queryStringParameters: query,
     isBase64Encoded: false,
-    requestContext: { requestId: randomUUID(), authorizer: { jwt: { claims: { sub: "admin-1", "cognito:groups": `[${groups.join(" ")}]` }, scopes: null } } },
-  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+    // What the Lambda authorizer (and the local server) hands over: a staff-pool caller.
+    requestContext: { requestId: randomUUID(), authorizer: { lambda: { sub: "admin-1", groups: groups.join(" "), email: "", pool: "staff" } } },
+  } as unknown as APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, string>>;
 }
 
 describe("metrics handlers", () => {
   let db: Db;
-  let api: (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+  let api: (event: APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, string>>, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
   let consumer: (event: BusEvent, context: Context) => Promise<void>;
 
   beforeAll(async () => {
@@ -389,6 +390,11 @@ describe("metrics handlers", () => {
     });
     db = fresh;
     await seedRegion(db);
+    // The caller's staff record: an admin of c1 (and of a clinic id that does not exist, so the
+    // 404 for an unknown clinic is the clinic's, not the authorization's).
+    await db.staffMember
+      .put({ sub: "admin-1", regionId: REGION, name: "Admin One", email: "admin-1@test.carebook.test", roles: ["admin"], clinicIds: ["c1", "elsewhere"], active: true })
+      .go();
     api = (await import("../../functions/api/admin/metrics")).handler as never;
     consumer = (await import("../../functions/events/metrics")).handler as never;
   });

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { demoUsers } from "../../packages/local/src/seed";
+import { totpCode } from "../../packages/local/src/totp";
 import { spawnRuntime, type RuntimeProcess } from "../support/runtime-process";
 
 const dataDir = mkdtempSync(join(tmpdir(), "carebook-resume-"));
@@ -25,8 +27,11 @@ async function call(method: string, path: string, token?: string, body?: unknown
   return { status: res.status, body: (await res.json()) as any };
 }
 
+/** Demo staff need the TOTP code of their seeded secret (the staff pool requires MFA). */
 async function token(email: string, password: string) {
-  return (await call("POST", "/local-auth/token", undefined, { email, password })).body.idToken as string;
+  const secret = demoUsers.find((u) => u.email === email)?.totpSecret;
+  const totp = secret ? totpCode(secret, Date.now()) : undefined;
+  return (await call("POST", "/local-auth/token", undefined, { email, password, totp })).body.idToken as string;
 }
 
 async function executions(): Promise<Array<{ workflow: string; name: string; status: string; currentStates: string[]; input: any }>> {

@@ -56,8 +56,27 @@ export async function patient(name: string): Promise<Person> {
   return { sub: p.sub, token: () => signIn(p.email, "correct-horse-battery") };
 }
 
-export const nurse: Person = { sub: "demo-nurse", token: () => signIn("nurse@demo.carebook.test", DEMO_PASSWORD) };
-export const admin: Person = { sub: "demo-admin", token: () => signIn("admin@demo.carebook.test", DEMO_PASSWORD) };
+const STAFF = { nurse: "nurse@demo.carebook.test", admin: "admin@demo.carebook.test" } as const;
+let staffSignIn: Promise<Record<keyof typeof STAFF, string>> | undefined;
+
+/**
+ * Demo staff sign in with a TOTP code computed on the runtime's clock, and signIn reuses a token
+ * while it is valid there (a code signs in only once). Both staff get their tokens together, in
+ * one shared step: two staff acting "at once" (a test racing their decisions) then send their
+ * requests at the same moment, not one right away from the cache and the other after a sign-in.
+ */
+function staffToken(who: keyof typeof STAFF): Promise<string> {
+  staffSignIn ??= (async () => {
+    const [nurse, admin] = await Promise.all([STAFF.nurse, STAFF.admin].map((email) => signIn(email, DEMO_PASSWORD, { now: clockNow })));
+    return { nurse: nurse!, admin: admin! };
+  })().finally(() => {
+    staffSignIn = undefined;
+  });
+  return staffSignIn.then((tokens) => tokens[who]);
+}
+
+export const nurse: Person = { sub: "demo-nurse", token: () => staffToken("nurse") };
+export const admin: Person = { sub: "demo-admin", token: () => staffToken("admin") };
 
 export async function call(person: Person, method: string, path: string, body?: unknown) {
   return api(method, path, { token: await person.token(), body });

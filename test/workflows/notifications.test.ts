@@ -213,7 +213,8 @@ describe("notifications", () => {
       [nurse, notice, 403],
       [admin, { ...notice, date: "2026-02-30" }, 400],
       [admin, { ...notice, message: "" }, 400],
-      [admin, { ...notice, clinicId: "nowhere" }, 404],
+      // A clinic that is not the admin's (here: none at all) is refused before anything is looked up.
+      [admin, { ...notice, clinicId: "nowhere" }, 403],
     ] as const) {
       const res = await call(who, "POST", "/api/admin/notifications/emergency", body);
       expect(res.status, JSON.stringify(res.body)).toBe(status);

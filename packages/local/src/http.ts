@@ -1,10 +1,20 @@
 /**
  * The local stand-in for API Gateway (HTTP API, payload format 2.0): serves the route table
- * by building the event API Gateway would build, running the JWT authorizer's checks, and
+ * by building the event API Gateway would build, running the authorizer's checks, and
  * invoking the same Lambda handler module in-process.
  *
- * Also serves the local issuer's endpoints under /local-auth/ (sign-up, token, JWKS), which
- * in AWS are Cognito's.
+ * The authorizer is production's Lambda authorizer (two user pools, one API): a token of
+ * either pool is verified and the handler gets `requestContext.authorizer.lambda`, built by the
+ * same `authorizerContext` (functions/lib/authorizer-context.ts).
+ *
+ * Also serves the local issuer's endpoints under /local-auth/, which in AWS are Cognito's:
+ *   POST /local-auth/signup   {email, password, name}            → 201 {sub, email, name} (patients pool)
+ *   POST /local-auth/token    {email, password, totp?}           → 200 {idToken, accessToken, refreshToken, expiresIn, tokenType}
+ *                             {grantType: "refresh_token", refreshToken} → 200 {idToken, accessToken, expiresIn, tokenType}
+ *   POST /local-auth/revoke   {refreshToken}                     → 204 (the session's tokens stop working)
+ *   POST /local-auth/totp     (Bearer token of a patient)        → 200 {secret, uri}: enrols TOTP
+ *   GET  /local-auth/pools/{patients|staff}/.well-known/jwks.json and …/openid-configuration
+ * Errors as everywhere: `{ error: { code, message, details? } }` (auth.ts lists the codes).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -13,14 +23,15 @@ import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type {
-  APIGatewayEventRequestContextJWTAuthorizer,
-  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayEventRequestContextLambdaAuthorizer,
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
   Context,
 } from "aws-lambda";
-import { DomainError } from "@carebook/core/errors";
+import { DomainError, ForbiddenError, UnauthorizedError, ValidationError } from "@carebook/core/errors";
+import { authorizerContext, type AuthorizerContext } from "../../../functions/lib/authorizer-context";
 import type { RouteDefinition } from "../../../functions/routes";
 import { track } from "./activity";
-import { toApiGatewayClaims, type LocalIssuer, type LocalUser } from "./auth";
+import { POOLS, type LocalIssuer, type LocalUser, type Pool } from "./auth";
 import { realClearTimeout, realNow, realSetTimeout } from "./real-time";
 
 // ---------------------------------------------------------------------------------------
@@ -510,21 +521,58 @@ async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes:
 const NO_BODY = Symbol("no body");
 
 // ---------------------------------------------------------------------------------------
-// The server
+// The local issuer's endpoints (Cognito's, in AWS)
 
-export function createApiServer(options: ApiServerOptions): Server {
-  const compiled = compileRoutes(options.routes);
-  const loadHandler = options.loadHandler ?? importHandler(options.projectRoot ?? PROJECT_ROOT);
-  const { issuer, extraRoutes = {}, onSignup } = options;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const limit = concurrencyLimit(options.maxConcurrency ?? (Number(process.env.CAREBOOK_LOCAL_CONCURRENCY) || 16));
-  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+type Endpoint = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
-  const localAuth: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
+/** Reads the JSON body as an object (`{}` when empty); undefined when an answer was sent. */
+async function readJsonObject(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Record<string, unknown> | undefined> {
+  const input = await readJsonBody(req, res, maxBytes);
+  if (input === NO_BODY) return undefined;
+  return input !== null && typeof input === "object" && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+}
+
+/** A pool's OpenID discovery document, as Cognito serves it at `${issuer}/.well-known/…`. */
+function openIdConfiguration(issuer: LocalIssuer, pool: Pool) {
+  const { issuerUrl } = issuer.pools[pool];
+  return {
+    issuer: issuerUrl,
+    jwks_uri: `${issuerUrl}/.well-known/jwks.json`,
+    token_endpoint: `${issuer.baseUrl}/token`,
+    revocation_endpoint: `${issuer.baseUrl}/revoke`,
+    grant_types_supported: ["password", "refresh_token"],
+    id_token_signing_alg_values_supported: ["RS256"],
+    subject_types_supported: ["public"],
+    scopes_supported: ["openid", "email", "profile"],
+  };
+}
+
+/** Sign-in: the password grant (with `totp` for MFA accounts) or the refresh grant. */
+async function tokenGrant(issuer: LocalIssuer, input: Record<string, unknown>) {
+  const grantType = input.grantType ?? "password";
+  if (grantType === "password") {
+    const { email, password, totp } = input;
+    return issuer.issueTokens({ email, password, totp } as { email: string; password: string; totp?: string });
+  }
+  if (grantType === "refresh_token") return issuer.refreshTokens({ refreshToken: input.refreshToken as string });
+  throw new ValidationError(
+    "Unsupported grantType",
+    [{ path: "grantType", code: "invalid_value", message: 'Expected "password" or "refresh_token"' }],
+    "UNSUPPORTED_GRANT_TYPE",
+  );
+}
+
+export function localAuthRoutes(
+  issuer: LocalIssuer,
+  maxBodyBytes: number,
+  onSignup?: (user: LocalUser) => Promise<void> | void,
+): Record<string, Endpoint> {
+  const endpoints: Record<string, Endpoint> = {
     "POST /local-auth/signup": async (req, res) => {
-      const input = await readJsonBody(req, res, maxBodyBytes);
-      if (input === NO_BODY) return;
-      const { email, password, name } = (input ?? {}) as Record<string, unknown>;
+      const input = await readJsonObject(req, res, maxBodyBytes);
+      if (!input) return;
+      // Only these three: sign-up can never choose a pool or a group.
+      const { email, password, name } = input;
       const user = await issuer.signUp({ email, password, name } as { email: string; password: string; name: string });
       if (onSignup) {
         try {
@@ -537,24 +585,47 @@ export function createApiServer(options: ApiServerOptions): Server {
       sendJson(res, 201, { sub: user.sub, email: user.email, name: user.name });
     },
     "POST /local-auth/token": async (req, res) => {
-      const input = await readJsonBody(req, res, maxBodyBytes);
-      if (input === NO_BODY) return;
-      const { email, password } = (input ?? {}) as Record<string, unknown>;
-      sendJson(res, 200, await issuer.issueTokens({ email, password } as { email: string; password: string }));
+      const input = await readJsonObject(req, res, maxBodyBytes);
+      if (input) sendJson(res, 200, await tokenGrant(issuer, input));
     },
-    "GET /local-auth/.well-known/jwks.json": async (_req, res) => {
-      sendJson(res, 200, issuer.jwks());
+    "POST /local-auth/revoke": async (req, res) => {
+      const input = await readJsonObject(req, res, maxBodyBytes);
+      if (!input) return;
+      // 204 whether or not the token was live (RFC 7009): revoking is idempotent.
+      await issuer.revoke({ refreshToken: input.refreshToken as string });
+      send(res, 204, undefined);
     },
-    "GET /local-auth/.well-known/openid-configuration": async (req, res) => {
-      const base = `http://${req.headers.host ?? "localhost"}`;
-      sendJson(res, 200, {
-        issuer: issuer.issuerUrl,
-        jwks_uri: `${base}/local-auth/.well-known/jwks.json`,
-        token_endpoint: `${base}/local-auth/token`,
-        id_token_signing_alg_values_supported: ["RS256"],
-      });
+    /** Minimal TOTP enrolment for patients (staff secrets are set by an administrator — here,
+     * the seed): one step, the secret is active at once. */
+    "POST /local-auth/totp": async (req, res) => {
+      req.resume();
+      const { payload, pool } = await issuer.verifyBearer(req.headers.authorization);
+      if (pool !== "patients") throw new ForbiddenError("Staff TOTP is set up by an administrator", "STAFF_MFA_MANAGED");
+      const user = issuer.listUsers().find((u) => u.sub === payload.sub);
+      if (!user) throw new UnauthorizedError();
+      sendJson(res, 200, await issuer.enrolTotp(user.email));
     },
   };
+  for (const pool of POOLS) {
+    endpoints[`GET /local-auth/pools/${pool}/.well-known/jwks.json`] = async (_req, res) => sendJson(res, 200, issuer.jwks(pool));
+    endpoints[`GET /local-auth/pools/${pool}/.well-known/openid-configuration`] = async (_req, res) =>
+      sendJson(res, 200, openIdConfiguration(issuer, pool));
+  }
+  return endpoints;
+}
+
+// ---------------------------------------------------------------------------------------
+// The server
+
+export function createApiServer(options: ApiServerOptions): Server {
+  const compiled = compileRoutes(options.routes);
+  const loadHandler = options.loadHandler ?? importHandler(options.projectRoot ?? PROJECT_ROOT);
+  const { issuer, extraRoutes = {}, onSignup } = options;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const limit = concurrencyLimit(options.maxConcurrency ?? (Number(process.env.CAREBOOK_LOCAL_CONCURRENCY) || 16));
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+
+  const localAuth = localAuthRoutes(issuer, maxBodyBytes, onSignup);
 
   async function serveRoute(
     req: IncomingMessage,
@@ -570,17 +641,12 @@ export function createApiServer(options: ApiServerOptions): Server {
 
     if (declaredTooLarge(req, maxBodyBytes)) return sendTooLarge(req, res, maxBodyBytes, requestId);
 
-    // The JWT authorizer runs before the integration; a failure never reaches the handler.
-    let authorizer: APIGatewayEventRequestContextJWTAuthorizer | undefined;
+    // The authorizer runs before the integration; a failure never reaches the handler.
+    let authorizer: APIGatewayEventRequestContextLambdaAuthorizer<AuthorizerContext> | undefined;
     if (route.definition.roles !== "public") {
       try {
-        const payload = await issuer.verifyBearer(headers.authorization);
-        authorizer = {
-          principalId: "",
-          integrationLatency: 0,
-          // Routes declare no authorizationScopes, so API Gateway renders scopes as null.
-          jwt: { claims: toApiGatewayClaims(payload), scopes: null },
-        };
+        const { payload, pool } = await issuer.verifyBearer(headers.authorization);
+        authorizer = { lambda: authorizerContext(payload, pool) };
       } catch {
         req.resume();
         return sendError(res, 401, "UNAUTHORIZED", "Missing or invalid token", undefined, requestId);
@@ -633,7 +699,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         ? { body: isText ? bodyBuffer.toString("utf8") : bodyBuffer.toString("base64") }
         : {}),
       isBase64Encoded: bodyBuffer.length > 0 && !isText,
-    } as APIGatewayProxyEventV2WithJWTAuthorizer;
+    } as APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
 
     const handlerPath = route.definition.handler;
     let result: unknown;

@@ -162,15 +162,21 @@ export interface DemoUser {
   email: string;
   name: string;
   groups: string[];
+  /**
+   * Staff only (the staff pool requires MFA): the base32 TOTP secret the account is enrolled
+   * with. Fixed and published in the README, so anyone can compute the demo's codes
+   * (`npm run totp -- <email>`); local demo accounts only, never a real secret.
+   */
+  totpSecret?: string;
 }
 
 export const demoUsers: DemoUser[] = [
   { sub: "demo-patient", email: "patient@demo.carebook.test", name: "Pat Demo", groups: ["patient"] },
-  { sub: DEMO_DOCTOR_SUB, email: "doctor@demo.carebook.test", name: "Dr Amelia Hughes", groups: ["doctor"] },
-  { sub: DEMO_DOCTOR_2_SUB, email: "doctor.amsterdam@demo.carebook.test", name: "Dr Pieter de Vries", groups: ["doctor"] },
-  { sub: "demo-nurse", email: "nurse@demo.carebook.test", name: "Nora Nurse", groups: ["nurse"] },
-  { sub: "demo-admin", email: "admin@demo.carebook.test", name: "Ada Admin", groups: ["admin"] },
-  { sub: "demo-support", email: "support@demo.carebook.test", name: "Sam Support", groups: ["support"] },
+  { sub: DEMO_DOCTOR_SUB, email: "doctor@demo.carebook.test", name: "Dr Amelia Hughes", groups: ["doctor"], totpSecret: "CAREBOOKDEMODOCTORLONDONTOTP2345" },
+  { sub: DEMO_DOCTOR_2_SUB, email: "doctor.amsterdam@demo.carebook.test", name: "Dr Pieter de Vries", groups: ["doctor"], totpSecret: "CAREBOOKDEMODOCTORAMSTERDAMTOTP2" },
+  { sub: "demo-nurse", email: "nurse@demo.carebook.test", name: "Nora Nurse", groups: ["nurse"], totpSecret: "CAREBOOKDEMONURSETOTPSECRET23456" },
+  { sub: "demo-admin", email: "admin@demo.carebook.test", name: "Ada Admin", groups: ["admin"], totpSecret: "CAREBOOKDEMOADMINTOTPSECRET23456" },
+  { sub: "demo-support", email: "support@demo.carebook.test", name: "Sam Support", groups: ["support"], totpSecret: "CAREBOOKDEMOSUPPORTTOTPSECRET234" },
 ];
 
 /** The staff records of the demo staff accounts: who works where. */
