@@ -81,6 +81,7 @@ ${demoUsers.map((u) => `  ${u.groups[0]!.padEnd(8)} ${u.email}`).join("\n")}
 
 Sign in:  curl -s -X POST ${runtime.url}/local-auth/token -H 'content-type: application/json' \\
             -d '{"email":"patient@demo.carebook.test","password":"${DEMO_PASSWORD}"}'
+Staff also send "totp": the current code of their demo secret (README), e.g. npm run totp -- doctor
 Ctrl-C stops everything.`);
   }
 } catch (error) {

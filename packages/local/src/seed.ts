@@ -4,7 +4,11 @@
  * eight doctors with different skills and languages, Mon–Fri 09:00–17:00 local, four visit types.
  */
 import { prescreeningConfigSchema, type PrescreeningConfig } from "@carebook/core/prescreening/config";
-import type { AppointmentType, Clinic, Db, Doctor, Region, StaffMember } from "@carebook/core/entities/index";
+import { DateTime } from "luxon";
+import { planClaims } from "@carebook/core/appointment/claims";
+import { auditItem, claimItems, eventItem } from "@carebook/core/appointment/tx";
+import type { Appointment, AppointmentType, Clinic, Db, Doctor, Region, StaffMember } from "@carebook/core/entities/index";
+import { toUtcIso } from "@carebook/core/schedule/slots";
 import { ensurePatientProfile } from "@carebook/core/patient";
 import type { WeeklyTemplate } from "@carebook/core/schedule/types";
 
@@ -209,6 +213,85 @@ async function ensureDemoStaff(db: Db): Promise<void> {
   await db.doctor.patch({ doctorId: amsterdam.doctorId }).set({ userSub: DEMO_DOCTOR_2_SUB }).go();
 }
 
+const DEMO_DAY_STEP_MINUTES = 20; // a general consultation and its buffer
+
+/**
+ * The demo doctor's day: on every start, the demo patient has a general consultation with Dr
+ * Hughes that has already started today (or, before 09:20 or on a weekend, on the last working
+ * day), so the doctor can check the patient in and complete it, and one later today when there
+ * is time left. Written as a booking writes them — claims taken with their conditions, audit
+ * entry, AppointmentBooked event — but without the booking's notice rules, which would refuse a
+ * time that has started. Ids are per date and time, so a restart adds nothing twice.
+ */
+export async function seedDemoDay(db: Db, now = Date.now()): Promise<string[]> {
+  const zone = "Europe/London";
+  const starts: number[] = [];
+  for (let day = DateTime.fromMillis(now, { zone }).startOf("day"); starts.length === 0; day = day.minus({ days: 1 })) {
+    if (day.weekday > 5) continue;
+    const grid = Array.from({ length: (8 * 60) / DEMO_DAY_STEP_MINUTES }, (_, i) => day.plus({ minutes: 9 * 60 + i * DEMO_DAY_STEP_MINUTES }).toMillis());
+    const started = grid.filter((t) => t <= now - 5 * 60_000);
+    if (started.length === 0) continue;
+    starts.push(started.at(-1)!);
+    const later = grid.find((t) => t >= now + 60 * 60_000);
+    if (later !== undefined && DateTime.fromMillis(later, { zone }).hasSame(day, "day")) starts.push(later);
+  }
+  const made: string[] = [];
+  for (const start of starts) {
+    const id = `demo-${DateTime.fromMillis(start, { zone }).toFormat("yyyy-MM-dd-HHmm")}`;
+    if ((await db.appointment.get({ appointmentId: id }).go()).data) continue;
+    if (await writeDemoBooking(db, id, start, now)) made.push(id);
+  }
+  return made;
+}
+
+async function writeDemoBooking(db: Db, appointmentId: string, start: number, now: number): Promise<boolean> {
+  const end = start + 15 * 60_000;
+  const blockEnd = end + 5 * 60_000;
+  const doctor = demoDoctors.find((d) => d.userSub === DEMO_DOCTOR_SUB)!;
+  const patient = demoUsers.find((u) => u.groups.includes("patient"))!;
+  const iso = (t: number) => toUtcIso(t);
+  const actor = { id: "system:demo-seed", role: "system" };
+  const appointment: Appointment = {
+    appointmentId,
+    regionId: DEMO_REGION_ID,
+    clinicId: "london-central",
+    typeId: "general-consultation",
+    patientId: patient.sub,
+    doctorId: doctor.doctorId,
+    doctorName: doctor.name,
+    status: "booked",
+    start: iso(start),
+    end: iso(end),
+    blockStart: iso(start),
+    blockEnd: iso(blockEnd),
+    timeZone: "Europe/London",
+    reason: "Demo: follow-up on a persistent cough",
+    assignment: { rule: "continuity", explanation: `${doctor.name} saw you before`, candidates: 1 },
+    version: 1,
+    history: [{ at: iso(now), action: "booked", by: actor.id, status: "booked", start: iso(start), doctorId: doctor.doctorId }],
+    createdAt: iso(now),
+    updatedAt: iso(now),
+  };
+  const claims = planClaims({ doctorId: doctor.doctorId, patientId: patient.sub, blockStart: start, blockEnd, start, end });
+  const result = await db.service.transaction
+    .write((tx) => [
+      ...claimItems(tx, [...claims.doctor, ...claims.patient], appointmentId, blockEnd, now),
+      tx.appointment.create(appointment).commit(),
+      auditItem(tx, appointment, "appointment.booked", actor, now, { start: appointment.start, doctorId: doctor.doctorId, seeded: true }),
+      eventItem(tx, appointment, "AppointmentBooked", now, {
+        patientId: appointment.patientId,
+        start: appointment.start,
+        end: appointment.end,
+        typeId: appointment.typeId,
+        doctorId: appointment.doctorId,
+        version: 1,
+      }),
+    ])
+    .go();
+  // Taken (someone booked that time in this data): no demo appointment then.
+  return !result.canceled;
+}
+
 /** Writes the demo catalog once: if the region exists, the data was seeded before. */
 export async function seedDemoData(db: Db, now = Date.now()): Promise<boolean> {
   const existing = await db.region.get({ regionId: DEMO_REGION_ID }).go();
@@ -219,6 +302,7 @@ export async function seedDemoData(db: Db, now = Date.now()): Promise<boolean> {
       if (data && !data.prescreening) await db.appointmentType.patch({ typeId: t.typeId }).set({ prescreening: t.prescreening }).go();
     }
     await ensureDemoStaff(db);
+    await seedDemoDay(db, now);
     return false;
   }
   await Promise.all([
@@ -232,5 +316,6 @@ export async function seedDemoData(db: Db, now = Date.now()): Promise<boolean> {
   }
   // The region goes last: it marks the seed as complete.
   await db.region.put(demoRegion).go();
+  await seedDemoDay(db, now);
   return true;
 }
