@@ -171,3 +171,41 @@ describe("working hours", () => {
     expect((await api("POST", "/api/staff/availability", { token: admin, body: { doctorId: "no-such-doctor", removeOverrides: ["2027-01-01"] } })).status).toBe(404);
   });
 });
+
+describe("deactivating a doctor", () => {
+  it("is refused while they have future bookings (409 listing them), and with reassign follows the leave path", async () => {
+    const day = weekdayAhead(16, 2);
+    const doctorId = `deactivate-${Date.now().toString(36)}`;
+    const created = await api("POST", "/api/admin/doctors", {
+      token: admin,
+      body: { doctorId, name: "Dr Kenji Sato", clinicIds: ["london-central"], skills: ["general-practice"], languages: ["ja"] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    // A new doctor works no hours until given some.
+    const weekdays = { start: "09:00", end: "17:00" };
+    const hours = await api("POST", "/api/staff/availability", {
+      token: admin,
+      body: { doctorId, template: { mon: [weekdays], tue: [weekdays], wed: [weekdays], thu: [weekdays], fri: [weekdays], sat: [], sun: [] } },
+    });
+    expect(hours.status, JSON.stringify(hours.body)).toBe(200);
+
+    // A Japanese-speaking patient gets the only Japanese-speaking doctor.
+    const p = await newPatient("Haruki Mura");
+    expect((await api("PUT", "/api/me", { token: p.token, body: { name: "Haruki Mura", preferredLanguage: "ja" } })).status).toBe(200);
+    const appointment = await booked(p.token, at(day, "13:00"));
+    expect(appointment.doctor.id).toBe(doctorId);
+
+    const refused = await api("POST", `/api/admin/doctors/${doctorId}/deactivate`, { token: admin, body: {} });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe("DOCTOR_HAS_BOOKINGS");
+    expect(refused.body.error.details.appointments).toEqual([expect.objectContaining({ id: appointment.id })]);
+
+    const deactivated = await api("POST", `/api/admin/doctors/${doctorId}/deactivate`, { token: admin, body: { reassign: true } });
+    expect(deactivated.status, JSON.stringify(deactivated.body)).toBe(200);
+    expect(deactivated.body.outcome.reassigned).toEqual([expect.objectContaining({ appointmentId: appointment.id })]);
+    const after = await api("GET", `/api/appointments/${appointment.id}`, { token: p.token });
+    expect(after.body).toMatchObject({ status: "booked", start: appointment.start });
+    expect(after.body.doctor.id).not.toBe(doctorId);
+    await expectClaimsConsistent(day);
+  });
+});
