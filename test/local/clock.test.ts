@@ -139,7 +139,8 @@ describe("the controllable clock", () => {
     const after = await signIn();
     const res = await json("GET", "/api/appointments", undefined, { authorization: `Bearer ${after}` });
     expect(res.status).toBe(200);
-    expect(res.body.appointments).toEqual([]);
+    // Only the demo day's seeded appointments: nothing else was booked.
+    expect(res.body.appointments.map((a: { id: string }) => a.id.slice(0, 5))).toEqual(res.body.appointments.map(() => "demo-"));
   });
 
   it("jumps to a time, and never back", async () => {

@@ -70,7 +70,9 @@ describe("schedule version", () => {
     const booked = await bookFrench(db, "p1");
     expect(booked.doctorId).toBe("james-okafor");
     const { data: claims } = await db.claim.scan.go({ pages: "all" });
-    const doctorsClaimed = new Set(claims.filter((c) => c.resource.startsWith("doctor#")).map((c) => c.resource));
+    const doctorsClaimed = new Set(
+      claims.filter((c) => c.appointmentId === booked.appointmentId && c.resource.startsWith("doctor#")).map((c) => c.resource),
+    );
     expect([...doctorsClaimed]).toEqual(["doctor#james-okafor"]);
   });
 });
