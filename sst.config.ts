@@ -1,14 +1,27 @@
 import type { SSTConfig } from "sst";
 import { Api } from "./stacks/Api";
+import { Auth } from "./stacks/Auth";
+import { apps } from "./stacks/config";
+import { Edge } from "./stacks/Edge";
 import { Events } from "./stacks/Events";
 import { Storage } from "./stacks/Storage";
+import { Waf } from "./stacks/Waf";
 import { Workflows } from "./stacks/Workflows";
 
+/**
+ * Two SST apps per stage: the home app (`npx sst deploy --stage <stage>`) and, deployed first,
+ * the edge app in us-east-1 with the CloudFront WebACL (`CAREBOOK_APP=edge npx sst deploy
+ * --stage <stage>`); SST v2 deploys an app's stacks to one region only (docs/auth-and-edge.md).
+ */
 export default {
   config(_input) {
-    return { name: "carebook", region: "eu-west-1" };
+    return process.env.CAREBOOK_APP === "edge" ? { ...apps.edge } : { ...apps.home };
   },
   stacks(app) {
-    app.stack(Storage).stack(Workflows).stack(Events).stack(Api);
+    if (app.name === apps.edge.name) {
+      app.stack(Waf);
+      return;
+    }
+    app.stack(Storage).stack(Auth).stack(Workflows).stack(Events).stack(Api).stack(Edge);
   },
 } satisfies SSTConfig;

@@ -17,8 +17,17 @@ import {
   type StreamConsumerName,
   streamConsumerEntries,
 } from "../functions/events/index";
-import { functionDefaults, stageConfig } from "./config";
-import { archiveWritePolicy, publishPolicy, sendPolicy, streamReadPolicy, tablePolicy, workflowPolicy } from "./iam";
+import { functionLogging, stageConfig, tableFunctionDefaults } from "./config";
+import {
+  archiveWritePolicy,
+  publishPolicy,
+  type SendResources,
+  sendPolicy,
+  streamReadPolicy,
+  tablePolicy,
+  workflowPolicy,
+} from "./iam";
+import { suppress, suppressFunctionFindings, suppressSstInternals } from "./nag";
 import { Storage } from "./Storage";
 import { workflowEnvironment, Workflows } from "./Workflows";
 
@@ -53,11 +62,11 @@ const invokeRetry = { retryAttempts: 2, maxEventAge: Duration.hours(6) };
  * the reach of erasure.
  */
 export function Events({ app, stack }: StackContext) {
-  const { table, archiveBucket } = use(Storage);
+  const { table, archiveBucket, logsKey } = use(Storage);
   const { stateMachineArns } = use(Workflows);
   // As in Api: the state machine ARNs are strings, so only this orders the deployment.
   dependsOn(Workflows);
-  const { regionId, emailFrom } = stageConfig(stack.stage);
+  const { emailFrom } = stageConfig(stack.stage);
 
   const bus = new EventBus(stack, "Bus", { eventBusName: app.logicalPrefixedName("events") });
   // The account's default bus: where SES (and other AWS services) put their events.
@@ -73,15 +82,9 @@ export function Events({ app, stack }: StackContext) {
     events: [EmailSendingEvent.DELIVERY, EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
   });
   const senders = { emailFrom, configurationSet: emailEvents.configurationSetName };
+  const sendResources = sesResources(stack, emailEvents.configurationSetName);
 
-  stack.setDefaultFunctionProps({
-    ...functionDefaults,
-    environment: {
-      ...functionDefaults.environment,
-      TABLE_NAME: table.tableName,
-      CAREBOOK_REGION_ID: regionId,
-    },
-  });
+  stack.setDefaultFunctionProps(tableFunctionDefaults(stack.stage, table));
 
   const streamArn = table.cdk.table.tableStreamArn;
   if (!streamArn) throw new Error("The table has no stream: set tableDefinition.stream");
@@ -94,6 +97,7 @@ export function Events({ app, stack }: StackContext) {
     const id = `${pascal(name)}StreamConsumer`;
     const deadLetterQueue = deadLetterQueueOf(stack, id);
     const fn = new SstFunction(stack, id, {
+      ...functionLogging(stack, id, logsKey),
       handler: consumer.handler,
       description: `Stream consumer ${name}: ${consumer.description}`,
       environment: {
@@ -122,6 +126,15 @@ export function Events({ app, stack }: StackContext) {
       ...streamRetry,
       onFailure: new SqsDlq(deadLetterQueue),
     });
+    suppressFunctionFindings(fn, "tableStream");
+    suppress(deadLetterQueue, [
+      {
+        id: "AwsSolutions-SQS3",
+        reason:
+          "This queue is a dead-letter queue: the on-failure destination of the stream consumer's event-source " +
+          "mapping (cdk-nag recognizes only queues named in a redrive policy or a function's DeadLetterConfig).",
+      },
+    ]);
     streamConsumers[name] = fn;
     deadLetterQueues[name] = deadLetterQueue;
   }
@@ -130,13 +143,14 @@ export function Events({ app, stack }: StackContext) {
     const id = `${pascal(name)}EventConsumer`;
     const deadLetterQueue = deadLetterQueueOf(stack, id);
     const fn = new SstFunction(stack, id, {
+      ...functionLogging(stack, id, logsKey),
       handler: consumer.handler,
       description: `Event consumer ${name}: ${consumer.description}`,
       environment: { ...workflowEnvironment(consumer.starts, stateMachineArns), ...senderEnvironment(consumer.sends, senders) },
       permissions: [
         ...tablePolicy(consumer.table, table.tableArn),
         ...workflowPolicy(consumer, stateMachineArns),
-        ...sendPolicy(consumer.sends, sendResources(stack)),
+        ...sendPolicy(consumer.sends, sendResources),
       ],
       ...invokeRetry,
       deadLetterQueue,
@@ -147,6 +161,7 @@ export function Events({ app, stack }: StackContext) {
       eventPattern: ruleEventPattern(name, consumer.pattern),
       targets: [new LambdaFunction(fn, { ...busRetry, deadLetterQueue })],
     });
+    suppressFunctionFindings(fn, "eventBus");
     eventConsumers[name] = fn;
     deadLetterQueues[name] = deadLetterQueue;
   }
@@ -154,20 +169,25 @@ export function Events({ app, stack }: StackContext) {
   // Scheduled functions (the local runtime runs the same handlers on timers of the same period).
   const scheduled = {} as Record<ScheduledFunctionName, Cron>;
   for (const [name, job] of scheduledFunctionEntries()) {
-    scheduled[name] = new Cron(stack, `${pascal(name)}Schedule`, {
+    const id = `${pascal(name)}Schedule`;
+    scheduled[name] = new Cron(stack, id, {
       schedule: job.schedule as `rate(${string})`,
       job: {
         function: {
+          ...functionLogging(stack, id, logsKey),
           handler: job.handler,
           description: `Scheduled ${name}: ${job.description}`.slice(0, 256),
           environment: senderEnvironment(job.sends, senders),
-          permissions: [...tablePolicy(job.table, table.tableArn), ...sendPolicy(job.sends, sendResources(stack))],
+          permissions: [...tablePolicy(job.table, table.tableArn), ...sendPolicy(job.sends, sendResources)],
         },
       },
     });
+    suppressFunctionFindings(scheduled[name].jobFunction, "schedule");
   }
 
   stack.addOutputs({ EventBusName: bus.eventBusName });
+
+  suppressSstInternals(stack);
 
   return { bus, streamConsumers, eventConsumers, deadLetterQueues, scheduled };
 }
@@ -201,11 +221,11 @@ function ruleEventPattern(name: string, pattern: EventPattern): CdkEventPattern 
   return pattern as unknown as CdkEventPattern;
 }
 
-/** Where SES may send from: this stage's account and region only (see sendPolicy). */
-function sendResources(stack: Stack) {
-  const ses = (resource: string) =>
-    stack.formatArn({ service: "ses", resource, resourceName: "*", arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-  return { emailIdentities: ses("identity"), emailConfigurationSets: ses("configuration-set") };
+/** Where SES may send from: this stage's account and region's identities, its one configuration set (see sendPolicy). */
+function sesResources(stack: Stack, configurationSetName: string): SendResources {
+  const ses = (resource: string, resourceName: string) =>
+    stack.formatArn({ service: "ses", resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  return { emailIdentities: ses("identity", "*"), emailConfigurationSet: ses("configuration-set", configurationSetName) };
 }
 
 function pascal(name: string): string {

@@ -1,5 +1,5 @@
 import { ArnFormat, RemovalPolicy, type Stack } from "aws-cdk-lib";
-import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from "aws-cdk-lib/aws-stepfunctions";
 import { Cron, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import {
@@ -9,8 +9,9 @@ import {
   workflowEntries,
   workflows,
 } from "../functions/workflows/index";
-import { functionDefaults, stageConfig } from "./config";
-import { tablePolicy, workflowPolicy } from "./iam";
+import { functionLogging, logRetention, stageConfig, tableFunctionDefaults } from "./config";
+import { invokePolicy, tablePolicy, workflowPolicy } from "./iam";
+import { suppressFunctionFindings, suppressRoleFindings, suppressSstInternals } from "./nag";
 import { Storage } from "./Storage";
 
 /**
@@ -25,8 +26,8 @@ import { Storage } from "./Storage";
  * machine: whatever the `starts` graph (even a workflow starting itself), no dependency cycle.
  */
 export function Workflows({ app, stack }: StackContext) {
-  const { table } = use(Storage);
-  const { regionId, ephemeral } = stageConfig(stack.stage);
+  const { table, logsKey } = use(Storage);
+  const { ephemeral } = stageConfig(stack.stage);
 
   const stateMachineNames = Object.fromEntries(
     workflowEntries().map(([name]) => [name, app.logicalPrefixedName(name)]),
@@ -36,14 +37,7 @@ export function Workflows({ app, stack }: StackContext) {
   ) as Record<WorkflowName, string>;
 
   // Applies to every SST Function of this stack, the sweeper's included.
-  stack.setDefaultFunctionProps({
-    ...functionDefaults,
-    environment: {
-      ...functionDefaults.environment,
-      TABLE_NAME: table.tableName,
-      CAREBOOK_REGION_ID: regionId,
-    },
-  });
+  stack.setDefaultFunctionProps(tableFunctionDefaults(stack.stage, table));
 
   const placeholderOwners = new Map<string, WorkflowName>();
   const stateMachines = {} as Record<WorkflowName, StateMachine>;
@@ -65,18 +59,21 @@ export function Workflows({ app, stack }: StackContext) {
       if (owner) throw new Error(`Placeholder ${placeholder} is used by workflows ${owner} and ${name}`);
       placeholderOwners.set(placeholder, name);
       const lambda = new SstFunction(stack, placeholder, {
+        ...functionLogging(stack, placeholder, logsKey),
         handler: fn.handler,
         description: `${name} workflow: ${fn.description}`,
         environment: workflowEnvironment(fn.starts, stateMachineArns),
         permissions: [...tablePolicy(fn.table, table.tableArn), ...workflowPolicy(fn, stateMachineArns)],
       });
+      suppressFunctionFindings(lambda, "stateMachine");
       return [placeholder, lambda] as const;
     });
 
     const logGroup = new LogGroup(stack, `${pascal(name)}WorkflowLogs`, {
       // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy from growing per group.
       logGroupName: `/aws/vendedlogs/states/${stateMachineNames[name]}`,
-      retention: RetentionDays.THREE_MONTHS,
+      encryptionKey: logsKey,
+      retention: logRetention,
       removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
 
@@ -98,7 +95,11 @@ export function Workflows({ app, stack }: StackContext) {
         includeExecutionData: false,
       },
     });
-    for (const [, lambda] of functions) lambda.grantInvoke(stateMachine);
+    // Not `grantInvoke`, which adds the functions' versions and aliases (`<arn>:*`) too.
+    for (const statement of invokePolicy(functions.map(([, lambda]) => lambda.functionArn))) {
+      stateMachine.addToRolePolicy(statement);
+    }
+    suppressRoleFindings(stateMachine.role);
     stateMachines[name] = stateMachine;
   }
 
@@ -108,6 +109,7 @@ export function Workflows({ app, stack }: StackContext) {
     schedule: sweeper.schedule,
     job: {
       function: {
+        ...functionLogging(stack, "HoldSweeper", logsKey),
         handler: sweeper.handler,
         description: sweeper.description,
         // A sweep may release many holds, one transaction each.
@@ -116,6 +118,9 @@ export function Workflows({ app, stack }: StackContext) {
       },
     },
   });
+  suppressFunctionFindings(holdSweeper.jobFunction, "schedule");
+
+  suppressSstInternals(stack);
 
   return { stateMachines, stateMachineArns, holdSweeper };
 }

@@ -1,4 +1,5 @@
 import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { tableDefinition } from "@carebook/core/entities/table";
 import type { Channel } from "../functions/events/index";
 import type { TableAccess } from "../functions/routes";
 import type { WorkflowName } from "../functions/workflows/index";
@@ -20,14 +21,15 @@ export const tableWriteActions = [
 
 /**
  * The least-privilege IAM statements for a route's `table` access. Used instead of SST's
- * `bind: [table]`, which grants `dynamodb:*`.
+ * `bind: [table]`, which grants `dynamodb:*`. Reads name each index of the table's declaration
+ * rather than `index/*`: an index added to packages/core's table.ts is granted with it.
  */
 export function tablePolicy(access: TableAccess, tableArn: string): PolicyStatement[] {
   if (access === "none") return [];
   const read = new PolicyStatement({
     effect: Effect.ALLOW,
     actions: tableReadActions,
-    resources: [tableArn, `${tableArn}/index/*`],
+    resources: [tableArn, ...Object.keys(tableDefinition.globalIndexes).map((index) => `${tableArn}/index/${index}`)],
   });
   if (access === "read") return [read];
   // Items are only written through the table; indexes are read-only.
@@ -120,22 +122,24 @@ export function publishPolicy(publishes: boolean | undefined, eventBusArn: strin
 export const emailActions = ["ses:SendEmail", "ses:SendRawEmail"];
 export const notifyActions = ["sns:Publish"];
 
-/** Where a function that `sends` may send from: ARN patterns of this stage's account and region. */
+/** Where a function that `sends` may send from, in this stage's account and region. */
 export interface SendResources {
   /** SES identities (`arn:…:ses:<region>:<account>:identity/*`). */
   emailIdentities: string;
-  /** SES configuration sets (`arn:…:ses:<region>:<account>:configuration-set/*`). */
-  emailConfigurationSets: string;
+  /** The stage's one SES configuration set (`arn:…:ses:<region>:<account>:configuration-set/<name>`). */
+  emailConfigurationSet: string;
 }
 
 /**
  * The least-privilege IAM statements for the channels an event consumer `sends` on.
  *
  * Email: SES authorizes SendEmail / SendRawEmail on the sending identity (required) and on the
- * configuration set if the request names one (Service Authorization Reference, Amazon SES), so
- * both are allowed only within this stage's account and region. `identity/*` rather than one
- * identity because no stage declares its sender yet: narrow it to that identity's ARN (or add
- * an `ses:FromAddress` condition) once the notification issue decides it.
+ * configuration set if the request names one (Service Authorization Reference, Amazon SES): the
+ * identities of this stage's account and region, and exactly the stage's configuration set (every
+ * message names it). `identity/*` rather than the stage's sender because, while an account is in
+ * the SES sandbox, SES also checks the action on each recipient's (verified) identity; and no
+ * stage declares its sending identity yet. Narrow it (or add an `ses:FromAddress` condition) once
+ * the notification issue decides it and production accounts are out of the sandbox.
  *
  * SMS and push: `sns:Publish` on Resource "*" — nothing narrower is documented to work. The
  * Service Authorization Reference's only resource type for Publish is `topic`; a message to a
@@ -152,7 +156,7 @@ export function sendPolicy(sends: readonly Channel[] | undefined, resources: Sen
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: emailActions,
-        resources: [resources.emailIdentities, resources.emailConfigurationSets],
+        resources: [resources.emailIdentities, resources.emailConfigurationSet],
       }),
     );
   }
@@ -160,6 +164,18 @@ export function sendPolicy(sends: readonly Channel[] | undefined, resources: Sen
     statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions: notifyActions, resources: ["*"] }));
   }
   return statements;
+}
+
+export const invokeActions = ["lambda:InvokeFunction"];
+
+/**
+ * What a state machine needs to run its Lambdas: InvokeFunction on their unqualified ARNs — what
+ * its definition names (definitionSubstitutions) — and not on their versions and aliases
+ * (`<arn>:*`), which CDK's `grantInvoke` adds.
+ */
+export function invokePolicy(functionArns: readonly string[]): PolicyStatement[] {
+  if (functionArns.length === 0) return [];
+  return [new PolicyStatement({ effect: Effect.ALLOW, actions: invokeActions, resources: [...functionArns] })];
 }
 
 export const archiveWriteActions = ["s3:PutObject"];

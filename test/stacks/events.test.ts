@@ -27,7 +27,9 @@ import {
   buildApp,
   functionIdOf,
   functionStatements,
+  logWriteActions,
   ofType,
+  ownLogGroupOf,
   referencedId,
   regionId,
   render,
@@ -39,7 +41,9 @@ import {
   stateMachineArn,
   synthesizeInBeforeAll,
   tableActions,
+  tracingActions,
 } from "./synth";
+import { tableDefinition } from "@carebook/core/entities/table";
 
 /** What the event-source mapping reads the stream with, spelled out here rather than imported. */
 const streamActions = [
@@ -48,8 +52,6 @@ const streamActions = [
   "dynamodb:GetShardIterator",
   "dynamodb:ListStreams",
 ].sort();
-/** X-Ray's own actions, which CDK grants every traced Lambda (on Resource *). */
-const tracingActions = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
 const emailActions = ["ses:SendEmail", "ses:SendRawEmail"];
 
 const streamConsumers = streamConsumerEntries();
@@ -75,7 +77,7 @@ describe("the events table", () => {
 
 describe("stacks/iam.ts helpers for the event consumers", () => {
   // The events table may not declare every channel yet, so each is checked here directly.
-  const resources = { emailIdentities: "arn:identity/*", emailConfigurationSets: "arn:configuration-set/*" };
+  const resources = { emailIdentities: "arn:identity/*", emailConfigurationSet: "arn:configuration-set/carebook" };
   const json = (statements: ReturnType<typeof sendPolicy>) => statements.map((s) => s.toStatementJson());
 
   it("grants nothing to a consumer that sends nothing", () => {
@@ -83,12 +85,12 @@ describe("stacks/iam.ts helpers for the event consumers", () => {
     expect(json(sendPolicy([], resources))).toEqual([]);
   });
 
-  it("grants SES sending on the stage's identities and configuration sets for email", () => {
+  it("grants SES sending on the stage's identities and its one configuration set for email", () => {
     expect(json(sendPolicy(["email"], resources))).toEqual([
       {
         Effect: "Allow",
         Action: ["ses:SendEmail", "ses:SendRawEmail"],
-        Resource: ["arn:identity/*", "arn:configuration-set/*"],
+        Resource: ["arn:identity/*", "arn:configuration-set/carebook"],
       },
     ]);
   });
@@ -151,6 +153,14 @@ describe("Events stack", () => {
     return found[0]!;
   };
   const tableAttribute = (attribute: string) => `\${GetAtt:${only("AWS::DynamoDB::Table")[0]}.${attribute}}`;
+  /** The archive bucket: the bucket Storage gives the archiving stream consumer. */
+  const archiveBucketId = () => {
+    const archiver = streamConsumers.find(([, c]) => (c as StreamConsumer).archives);
+    expect(archiver, "a stream consumer that archives").toBeDefined();
+    const id = referencedId(variablesOf(functionIdOf(template, archiver![1].handler))[ARCHIVE_BUCKET_ENV]);
+    expect(storageResources[id!]?.Type).toBe("AWS::S3::Bucket");
+    return id!;
+  };
   const busId = () => ofType(resources, "AWS::Events::EventBus")[0]![0];
   const busArn = () => `\${GetAtt:${busId()}.Arn}`;
   const queueArn = (queueId: string) => `\${GetAtt:${queueId}.Arn}`;
@@ -208,6 +218,7 @@ describe("Events stack", () => {
       ...(consumer.publishes ? ["events:PutEvents"] : []),
       ...(consumer.archives ? ["s3:PutObject"] : []),
       ...tracingActions,
+      ...logWriteActions,
     ];
   }
 
@@ -223,6 +234,10 @@ describe("Events stack", () => {
       const statements = functionStatements(resources, functionId);
       expect(nonQueueActions(statements)).toEqual(declaredActions(job).sort());
       if (job.sends?.includes("email")) expect(variablesOf(functionId).CAREBOOK_EMAIL_FROM).toMatch(/@/);
+    });
+
+    it.each(scheduledFunctionEntries())("logs %s to a log group of its own", (_name, job) => {
+      ownLogGroupOf(resources, functionIdOf(template, job.handler));
     });
   });
 
@@ -260,8 +275,16 @@ describe("Events stack", () => {
       expect(JSON.stringify(destinations[0].EventDestination.EventBridgeDestination.EventBusArn)).toContain("event-bus/default");
       const feedback = eventConsumers.find(([, c]) => c.bus === "default" && JSON.stringify(c.pattern.source) === JSON.stringify(["aws.ses"]));
       expect(feedback, "a consumer of SES's reports").toBeDefined();
-      for (const [name, consumer] of eventConsumers.filter(([, c]) => c.sends?.includes("email"))) {
-        expect(variablesOf(functionIdOf(template, consumer.handler)).CAREBOOK_EMAIL_CONFIGURATION_SET, name).toEqual({ Ref: sets[0]![0] });
+      const senders = [...eventConsumers, ...scheduledFunctionEntries()].filter(([, c]) => c.sends?.includes("email"));
+      expect(senders.length).toBeGreaterThan(0);
+      for (const [name, consumer] of senders) {
+        const functionId = functionIdOf(template, consumer.handler);
+        expect(variablesOf(functionId).CAREBOOK_EMAIL_CONFIGURATION_SET, name).toEqual({ Ref: sets[0]![0] });
+        // SES allowed with exactly that configuration set, not any of the account's.
+        const configurationSets = resourcesFor(functionStatements(resources, functionId), "ses:SendEmail").filter((r) =>
+          r.includes(":configuration-set/"),
+        );
+        expect(configurationSets, name).toEqual([expect.stringMatching(new RegExp(`:configuration-set/\\$\\{Ref:${sets[0]![0]}\\}$`))]);
       }
     });
 
@@ -405,7 +428,7 @@ describe("Events stack", () => {
       (_name, consumer) => {
         const functionId = functionIdOf(template, consumer.handler);
         const statements = functionStatements(resources, functionId);
-        const bucketId = only("AWS::S3::Bucket")[0];
+        const bucketId = archiveBucketId();
         expect(resourcesFor(statements, "s3:PutObject")).toEqual(consumer.archives ? [`\${GetAtt:${bucketId}.Arn}/*`] : []);
         // Writing only: no reads, listings or deletes of the archive, and no KMS key grants
         // (the bucket's key is the AWS managed aws/s3).
@@ -481,10 +504,14 @@ describe("Events stack", () => {
       const tableOnly = [...actionsOf(statements)].filter((a) => a.startsWith("dynamodb:") && !streamActions.includes(a));
       expect(tableOnly.sort()).toEqual(tableActions(consumer.table));
       if (consumer.table !== "none") {
-        expect(resourcesFor(statements, "dynamodb:GetItem")).toEqual(
-          [tableAttribute("Arn"), `${tableAttribute("Arn")}/index/*`].sort(),
-        );
+        // Each index of the declaration by name, no `index/*`.
+        const indexes = Object.keys(tableDefinition.globalIndexes).map((index) => `${tableAttribute("Arn")}/index/${index}`);
+        expect(resourcesFor(statements, "dynamodb:GetItem")).toEqual([tableAttribute("Arn"), ...indexes].sort());
       }
+    });
+
+    it.each(allConsumers)("logs %s to a log group of its own, encrypted and expiring", (_owner, consumer) => {
+      ownLogGroupOf(resources, functionIdOf(template, consumer.handler));
     });
 
     it.each(allConsumers)("runs %s with the shared Lambda settings and environment", (_owner, consumer) => {
@@ -539,7 +566,12 @@ describe("Events stack", () => {
   });
 
   describe("the archive bucket (Storage)", () => {
-    const bucket = () => only("AWS::S3::Bucket");
+    const bucket = () => [archiveBucketId(), storageResources[archiveBucketId()]!] as const;
+    const policyOf = (bucketId: string) => {
+      const policies = ofType(storageResources, "AWS::S3::BucketPolicy").filter(([, p]) => referencedId(p.Properties.Bucket) === bucketId);
+      expect(policies, `policies of ${bucketId}`).toHaveLength(1);
+      return policies[0]![1];
+    };
 
     it("encrypts objects at rest with KMS", () => {
       expect(bucket()[1].Properties.BucketEncryption).toEqual({
@@ -573,8 +605,7 @@ describe("Events stack", () => {
 
     it("denies requests not made over TLS", () => {
       const [bucketId] = bucket();
-      const [, policy] = only("AWS::S3::BucketPolicy");
-      expect(referencedId(policy.Properties.Bucket)).toBe(bucketId);
+      const policy = policyOf(bucketId);
       const statements: any[] = policy.Properties.PolicyDocument.Statement;
       const insecure = statements.find(
         (s) => s.Effect === "Deny" && s.Condition?.Bool?.["aws:SecureTransport"] === "false",
@@ -588,16 +619,102 @@ describe("Events stack", () => {
     it("lets the test stage delete the bucket with the stack", () => {
       expect(bucket()[1]).toMatchObject({ DeletionPolicy: "Delete" });
     });
+
+    it("logs every request to it in an access-log bucket that only S3's log delivery for it writes to", () => {
+      const [bucketId, archive] = bucket();
+      const logging = archive.Properties.LoggingConfiguration;
+      expect(logging.LogFilePrefix).toMatch(/\/$/);
+      const logsId = referencedId(logging.DestinationBucketName)!;
+      const logs = storageResources[logsId]!;
+      expect(logs.Type).toBe("AWS::S3::Bucket");
+      expect(logs.Properties).toMatchObject({
+        // Log delivery writes only to SSE-S3 buckets.
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+        VersioningConfiguration: { Status: "Enabled" },
+      });
+      expect(logs.Properties.AccessControl).toBeUndefined();
+      expect(logs.Properties.LifecycleConfiguration.Rules).toContainEqual(
+        expect.objectContaining({ Status: "Enabled", ExpirationInDays: expect.any(Number) }),
+      );
+      const statements: any[] = policyOf(logsId).Properties.PolicyDocument.Statement;
+      // (Besides the throwaway stage's auto-delete custom resource, allowed to empty it.)
+      const delivery = statements.filter((s) => s.Effect === "Allow" && s.Principal?.Service);
+      expect(delivery).toEqual([
+        expect.objectContaining({
+          Principal: { Service: "logging.s3.amazonaws.com" },
+          Action: "s3:PutObject",
+          Condition: {
+            ArnLike: { "aws:SourceArn": { "Fn::GetAtt": [bucketId, "Arn"] } },
+            StringEquals: { "aws:SourceAccount": expect.anything() },
+          },
+        }),
+      ]);
+      expect(render(delivery[0].Resource)).toBe(`\${GetAtt:${logsId}.Arn}/${logging.LogFilePrefix}*`);
+      // And only over TLS, like the archive.
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+      );
+    });
+  });
+
+  describe("the stage's logs key (Storage)", () => {
+    it("is a rotated KMS key that CloudWatch Logs may use for this account and region's log groups only", () => {
+      const [keyId, key] = only("AWS::KMS::Key");
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      const statements: any[] = key.Properties.KeyPolicy.Statement;
+      const logs = statements.filter((s) => JSON.stringify(s.Principal ?? {}).includes("logs."));
+      expect(logs).toHaveLength(1);
+      expect(render(logs[0].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"])).toMatch(
+        /^arn:\$\{Ref:AWS::Partition\}:logs:[a-z0-9-]+:\d{12}:log-group:\*$/,
+      );
+      // Every log group of the Events stack uses it.
+      const groups = ofType(resources, "AWS::Logs::LogGroup");
+      expect(groups.length).toBeGreaterThan(0);
+      for (const [id, group] of groups) expect(render(group.Properties.KmsKeyId), id).toBe(`\${GetAtt:${keyId}.Arn}`);
+    });
+  });
+
+  it("backs up no throwaway stage's table (its data goes with the stack)", () => {
+    expect(ofType(storageResources, "AWS::Backup::BackupPlan")).toEqual([]);
   });
 
   describe("a production stage", () => {
-    it("retains the archive bucket when the stack is removed", () => {
-      // Runs after the test-stage templates were taken: a new App replaces SST's global app.
-      buildApp("prod");
-      const template = Template.fromStack(getStack(Storage));
-      template.hasResource("AWS::S3::Bucket", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+    let production: Template | undefined;
+    /** Built once, after the test-stage templates were taken: a new App replaces SST's global app. */
+    const storage = () => {
+      if (!production) {
+        buildApp("prod");
+        production = Template.fromStack(getStack(Storage));
+      }
+      return production;
+    };
+
+    it("retains the archive bucket, its access logs and the logs key when the stack is removed", () => {
+      const template = storage();
+      template.allResources("AWS::S3::Bucket", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+      template.allResources("AWS::KMS::Key", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
       // No auto-delete custom resource outside throwaway stages.
       template.resourceCountIs("Custom::S3AutoDeleteObjects", 0);
+    }, 20_000);
+
+    it("backs the table up daily, for 35 days, into a vault of its own that outlives the stack", () => {
+      const resources = resourcesOf(storage());
+      const [tableId] = ofType(resources, "AWS::DynamoDB::Table")[0]!;
+      const selections = ofType(resources, "AWS::Backup::BackupSelection").map(([, s]) => s.Properties);
+      expect(selections).toHaveLength(1);
+      expect(selections[0].BackupSelection.Resources.map(render)).toEqual([`\${GetAtt:${tableId}.Arn}`]);
+      const plans = ofType(resources, "AWS::Backup::BackupPlan");
+      expect(plans).toHaveLength(1);
+      expect(referencedId(selections[0].BackupPlanId)).toBe(plans[0]![0]);
+      const rules: any[] = plans[0]![1].Properties.BackupPlan.BackupPlanRule;
+      expect(rules).toEqual([
+        expect.objectContaining({ ScheduleExpression: expect.stringMatching(/^cron\(\d+ \d+ \* \* \? \*\)$/), Lifecycle: { DeleteAfterDays: 35 } }),
+      ]);
+      const vaults = ofType(resources, "AWS::Backup::BackupVault");
+      expect(vaults.map(([id]) => id)).toEqual([referencedId(rules[0].TargetBackupVault)]);
+      expect(vaults[0]![1]).toMatchObject({ DeletionPolicy: "Retain" });
     }, 20_000);
   });
 });

@@ -7,15 +7,22 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { getStack } from "sst/constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tableDefinition } from "@carebook/core/entities/table";
+import { ORIGIN_VERIFY_HEADER, poolEnv } from "../../functions/auth/pools";
 import { routeEntries } from "../../functions/routes";
 import { workflowEntries } from "../../functions/workflows/index";
+import { AUTHORIZER_CACHE_SECONDS } from "../../stacks/Api";
+import { Auth } from "../../stacks/Auth";
 import { Storage } from "../../stacks/Storage";
+import { throttleFor } from "../../stacks/throttle";
 import {
   actionsOf,
   allStatements,
   asList,
   buildApp,
+  functionIdOf,
   functionStatements,
+  logWriteActions,
+  ownLogGroupOf,
   referencedId,
   regionId,
   render,
@@ -25,16 +32,20 @@ import {
   stateMachineArn,
   synthesizeInBeforeAll,
   tableActions,
+  tracingActions,
 } from "./synth";
 
 const synthesized = synthesizeInBeforeAll("stacks");
 let storage: Template;
 let api: Template;
 let apiResources: Resources;
+let auth: Template;
 
 beforeAll(() => {
   ({ storage, api } = synthesized);
   apiResources = resourcesOf(api);
+  // Taken while SST's app is still the synthesized test stage.
+  auth = Template.fromStack(getStack(Auth));
 });
 
 function keySchema(index: { partitionKey: string; sortKey?: string }) {
@@ -44,14 +55,27 @@ function keySchema(index: { partitionKey: string; sortKey?: string }) {
   ];
 }
 
-/** The Lambda function behind an HTTP route: Route.Target → Integration → IntegrationUri. */
-function routeFunctionId(routeKey: string): string {
-  const routes = Object.values(apiResources).filter(
-    (r) => r.Type === "AWS::ApiGatewayV2::Route" && r.Properties?.RouteKey === routeKey,
+/** The route resource of a route key (exactly one): [logical id, resource]. */
+function routeResource(routeKey: string): [string, Resources[string]] {
+  const routes = Object.entries(apiResources).filter(
+    ([, r]) => r.Type === "AWS::ApiGatewayV2::Route" && r.Properties?.RouteKey === routeKey,
   );
   expect(routes, `routes with key ${routeKey}`).toHaveLength(1);
+  return routes[0]!;
+}
+
+/** The one authorizer of the API: [logical id, resource]. */
+function apiAuthorizer(): [string, Resources[string]] {
+  const authorizers = Object.entries(apiResources).filter(([, r]) => r.Type === "AWS::ApiGatewayV2::Authorizer");
+  expect(authorizers, "authorizers").toHaveLength(1);
+  return authorizers[0]!;
+}
+
+/** The Lambda function behind an HTTP route: Route.Target → Integration → IntegrationUri. */
+function routeFunctionId(routeKey: string): string {
+  const [, route] = routeResource(routeKey);
   // Target: { "Fn::Join": ["", ["integrations/", { Ref: <integration> }]] }
-  const [, parts] = routes[0]!.Properties.Target["Fn::Join"];
+  const [, parts] = route.Properties.Target["Fn::Join"];
   expect(parts[0]).toBe("integrations/");
   const integration = apiResources[referencedId(parts[1])!];
   expect(integration?.Type).toBe("AWS::ApiGatewayV2::Integration");
@@ -194,6 +218,95 @@ describe("Api stack", () => {
     });
   });
 
+  it("throttles every route of the route table with its declared limits, and nothing else", () => {
+    const [, stage] = Object.entries(apiResources).find(([, r]) => r.Type === "AWS::ApiGatewayV2::Stage")!;
+    const settings: Record<string, unknown> = stage.Properties.RouteSettings;
+    expect(Object.keys(settings).sort()).toEqual(routeEntries().map(([routeKey]) => routeKey).sort());
+    for (const [routeKey, route] of routeEntries()) {
+      const { rate, burst } = throttleFor(routeKey, route);
+      expect(settings[routeKey], routeKey).toEqual({ ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst });
+    }
+  });
+
+  it("holds booking and the emergency notice to their own, lower limits", () => {
+    const [, stage] = Object.entries(apiResources).find(([, r]) => r.Type === "AWS::ApiGatewayV2::Stage")!;
+    expect(stage.Properties.RouteSettings["POST /api/appointments"]).toEqual({
+      ThrottlingRateLimit: 10,
+      ThrottlingBurstLimit: 20,
+    });
+    expect(stage.Properties.RouteSettings["POST /api/admin/notifications/emergency"]).toEqual({
+      ThrottlingRateLimit: 1,
+      ThrottlingBurstLimit: 2,
+    });
+  });
+
+  it("creates the stage after every route (API Gateway refuses settings of a route it does not know)", () => {
+    const [, stage] = Object.entries(apiResources).find(([, r]) => r.Type === "AWS::ApiGatewayV2::Stage")!;
+    const routeIds = routeEntries().map(([routeKey]) => routeResource(routeKey)[0]);
+    expect(asList(stage.DependsOn)).toEqual(expect.arrayContaining(routeIds));
+  });
+
+  it.each(routeEntries())("authorizes %s with the Lambda authorizer unless the route is public", (routeKey, route) => {
+    const [, resource] = routeResource(routeKey);
+    if (route.roles === "public") {
+      expect(resource.Properties.AuthorizationType).toBe("NONE");
+      expect(resource.Properties.AuthorizerId).toBeUndefined();
+    } else {
+      expect(resource.Properties.AuthorizationType).toBe("CUSTOM");
+      expect(referencedId(resource.Properties.AuthorizerId)).toBe(apiAuthorizer()[0]);
+    }
+  });
+
+  it("leaves exactly the health check and the OpenAPI document public", () => {
+    const open = Object.values(apiResources)
+      .filter((r) => r.Type === "AWS::ApiGatewayV2::Route" && r.Properties.AuthorizationType !== "CUSTOM")
+      .map((r) => r.Properties.RouteKey)
+      .sort();
+    expect(open).toEqual(["GET /api/openapi.json", "GET /health"]);
+  });
+
+  it("asks the authorizer for simple answers on the Authorization and origin headers, cached a minute", () => {
+    const [, authorizer] = apiAuthorizer();
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: "REQUEST",
+      AuthorizerPayloadFormatVersion: "2.0",
+      EnableSimpleResponses: true,
+      IdentitySource: ["$request.header.Authorization", `$request.header.${ORIGIN_VERIFY_HEADER}`],
+      AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_SECONDS,
+    });
+    expect(AUTHORIZER_CACHE_SECONDS).toBeLessThanOrEqual(300);
+    // Its Lambda is the one built from functions/auth/authorizer.ts.
+    const uri = render(authorizer.Properties.AuthorizerUri);
+    const fn = functionIdOf(api, "functions/auth/authorizer.handler");
+    expect(uri).toContain(`\${GetAtt:${fn}.Arn}`);
+  });
+
+  it("points the authorizer at exactly the Auth stack's two pools and their app clients", () => {
+    const fn = functionIdOf(api, "functions/auth/authorizer.handler");
+    const variables: Record<string, unknown> = apiResources[fn]!.Properties.Environment.Variables;
+    const exports = Object.values(auth.toJSON().Outputs as Record<string, { Value: unknown; Export?: { Name: string } }>);
+    const exported = (value: unknown) =>
+      referencedId(exports.find((o) => o.Export?.Name === (value as { "Fn::ImportValue": string })["Fn::ImportValue"])?.Value);
+    const authResources = resourcesOf(auth);
+    for (const [pool, names] of Object.entries(poolEnv)) {
+      const poolId = exported(variables[names.userPoolId])!;
+      expect(authResources[poolId]).toMatchObject({
+        Type: "AWS::Cognito::UserPool",
+        Properties: { UserPoolName: `test-carebook-${pool}` },
+      });
+      const clientId = exported(variables[names.clientId])!;
+      expect(authResources[clientId]!.Type).toBe("AWS::Cognito::UserPoolClient");
+      expect(referencedId(authResources[clientId]!.Properties.UserPoolId)).toBe(poolId);
+    }
+  });
+
+  it("lets the authorizer write its own log and traces, and nothing else: no table, workflow or secret", () => {
+    const fn = functionIdOf(api, "functions/auth/authorizer.handler");
+    ownLogGroupOf(apiResources, fn);
+    const actions = [...actionsOf(functionStatements(apiResources, fn))];
+    expect(actions.sort()).toEqual([...logWriteActions, ...tracingActions].sort());
+  });
+
   it("answers CORS preflights for the headers and methods clients send", () => {
     api.hasResourceProperties("AWS::ApiGatewayV2::Api", {
       ProtocolType: "HTTP",
@@ -205,8 +318,8 @@ describe("Api stack", () => {
     });
   });
 
-  it("outputs the API URL", () => {
-    api.hasOutput("ApiUrl", {});
+  it("outputs the API's origin URL (clients use the Edge stack's ApiUrl)", () => {
+    api.hasOutput("OriginUrl", {});
   });
 });
 

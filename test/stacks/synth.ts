@@ -53,10 +53,12 @@ export interface Synthesized {
   stacks: { storage: Stack; workflows: Stack; api: Stack };
 }
 
-/** An SST app of the project's stacks for `stage`, as `sst deploy --stage <stage>` builds it. */
-export function buildApp(stage: string): App {
-  const { config } = useProject();
-  const app = new App({ mode: "deploy", name: config.name, stage, region: config.region, account });
+/**
+ * An SST app of the project's stacks for `stage`, as `sst deploy --stage <stage>` builds it; the
+ * project's app (the home app) unless `project` names another of stacks/config.ts's `apps`.
+ */
+export function buildApp(stage: string, project: { name: string; region?: string } = useProject().config): App {
+  const app = new App({ mode: "deploy", name: project.name, stage, region: project.region, account });
   sstConfig.stacks(app);
   return app;
 }
@@ -84,6 +86,35 @@ function allHandlers(): Array<[owner: string, handler: string]> {
 }
 
 /**
+ * Steps 1–2 above and the environment they need, for a file that builds and finishes its own
+ * apps (`name` picks the file's artifacts directory). Undo with `vi.unstubAllEnvs()` and a
+ * `process.chdir` back.
+ */
+export async function prepareSynthesis(name: string): Promise<void> {
+  process.chdir(projectRoot);
+  vi.stubEnv("npm_config_offline", "true");
+  vi.stubEnv("npm_config_audit", "false");
+  vi.stubEnv("npm_config_fund", "false");
+  vi.stubEnv("npm_config_update_notifier", "false");
+  vi.stubEnv("NODE_ENV", "test");
+  await initProject({ stage: "test" });
+  // After initProject: it loads .env / .env.test over process.env.
+  vi.stubEnv("CAREBOOK_REGION_ID", regionId);
+  // The project object is SST's global; its builds read `paths.artifacts` at build time.
+  const { paths } = useProject();
+  paths.artifacts = path.join(paths.out, "test-artifacts", name);
+
+  const missing = allHandlers().filter(([, handler]) => !handlerFile(handler));
+  if (missing.length > 0) {
+    throw new Error(
+      `Cannot synthesize: these handler modules do not exist:\n${missing
+        .map(([owner, handler]) => `  ${owner} → ${handler}`)
+        .join("\n")}`,
+    );
+  }
+}
+
+/**
  * Registers the file's beforeAll/afterAll: synthesizes the test stage once (`name` picks the
  * file's artifacts directory). The returned object is filled in by the time tests run.
  */
@@ -92,35 +123,16 @@ export function synthesizeInBeforeAll(name: string): Synthesized {
   const initialCwd = process.cwd();
 
   beforeAll(async () => {
-    process.chdir(projectRoot);
-    vi.stubEnv("npm_config_offline", "true");
-    vi.stubEnv("npm_config_audit", "false");
-    vi.stubEnv("npm_config_fund", "false");
-    vi.stubEnv("npm_config_update_notifier", "false");
-    vi.stubEnv("NODE_ENV", "test");
-    await initProject({ stage: "test" });
-    // After initProject: it loads .env / .env.test over process.env.
-    vi.stubEnv("CAREBOOK_REGION_ID", regionId);
-    // The project object is SST's global; its builds read `paths.artifacts` at build time.
-    const { paths } = useProject();
-    paths.artifacts = path.join(paths.out, "test-artifacts", name);
-
-    const missing = allHandlers().filter(([, handler]) => !handlerFile(handler));
-    if (missing.length > 0) {
-      throw new Error(
-        `Cannot synthesize: these handler modules do not exist:\n${missing
-          .map(([owner, handler]) => `  ${owner} → ${handler}`)
-          .join("\n")}`,
-      );
-    }
-
+    await prepareSynthesis(name);
     const app = buildApp("test");
     await app.finish();
     synthesized.stacks = { storage: getStack(Storage), workflows: getStack(Workflows), api: getStack(Api) };
     synthesized.storage = Template.fromStack(synthesized.stacks.storage);
     synthesized.workflows = Template.fromStack(synthesized.stacks.workflows);
     synthesized.api = Template.fromStack(synthesized.stacks.api);
-  }, 120_000);
+    // SST bundles the handlers one at a time (SST_BUILD_CONCURRENCY defaults to cores - 1): minutes
+    // on a small or busy machine, with every stack test file bundling its own copy.
+  }, 600_000);
 
   afterAll(() => {
     vi.unstubAllEnvs();
@@ -326,4 +338,54 @@ const writeActions = [
 export function tableActions(access: TableAccess): string[] {
   if (access === "none") return [];
   return (access === "read" ? readActions : [...readActions, ...writeActions]).sort();
+}
+
+/**
+ * Registers the file's beforeAll/afterAll for tests that build their own apps (`buildApp`) and
+ * read stack templates without finishing them (no `app.finish()`, so no bundling: a template does
+ * not depend on the bundles): `prepareSynthesis` before, its environment undone after.
+ */
+export function initProjectInBeforeAll(name: string): void {
+  const initialCwd = process.cwd();
+  beforeAll(() => prepareSynthesis(name));
+  afterAll(() => {
+    vi.unstubAllEnvs();
+    process.chdir(initialCwd);
+  });
+}
+
+/** X-Ray's own actions, which CDK grants every traced Lambda (on Resource *). */
+export const tracingActions = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
+/** What a Lambda's role may do with its own log group (stacks/config.ts functionLogging), sorted. */
+export const logWriteActions = ["logs:CreateLogStream", "logs:PutLogEvents"];
+
+/**
+ * The log group a Lambda writes to (its LoggingConfig) — asserted to be one of the template's own,
+ * encrypted with a KMS key, expiring, and writable by this function's role only — by logical id.
+ */
+export function ownLogGroupOf(resources: Resources, functionId: string): string {
+  const logGroupId = referencedId(resources[functionId]?.Properties.LoggingConfig?.LogGroup);
+  expect(logGroupId, `${functionId} logs to a log group of its own`).toBeDefined();
+  const logGroup = resources[logGroupId!]!;
+  expect(logGroup.Type).toBe("AWS::Logs::LogGroup");
+  expect(logGroup.Properties.KmsKeyId, `${logGroupId} is encrypted with a KMS key`).toBeDefined();
+  expect(logGroup.Properties.RetentionInDays, `${logGroupId} expires`).toBeGreaterThan(0);
+  const writers = Object.entries(resources).filter(
+    ([, r]) =>
+      r.Type === "AWS::IAM::Policy" &&
+      asList<Statement>(r.Properties.PolicyDocument.Statement).some((s) =>
+        asList(s.Resource).some((resource) => referencedId(resource) === logGroupId),
+      ),
+  );
+  expect(writers.flatMap(([, policy]) => asList(policy.Properties.Roles).map(referencedId)), `roles writing to ${logGroupId}`).toEqual([
+    referencedId(resources[functionId]!.Properties.Role),
+  ]);
+  return logGroupId!;
+}
+
+/** The one resource of a type in a template's resources (fails unless there is exactly one). */
+export function onlyOfType(resources: Resources, type: string): [string, Resources[string]] {
+  const found = ofType(resources, type);
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
 }

@@ -22,7 +22,9 @@ import {
   functionIdOf,
   functionStatements,
   lambdaHandler,
+  logWriteActions,
   ofType,
+  ownLogGroupOf,
   referencedId,
   regionId,
   render,
@@ -34,6 +36,7 @@ import {
   stateMachineOf,
   synthesizeInBeforeAll,
   tableActions,
+  tracingActions,
 } from "./synth";
 
 const synthesized = synthesizeInBeforeAll("workflows");
@@ -50,8 +53,6 @@ const workflowFunctions = workflowEntries().flatMap(([name, workflow]) =>
   Object.entries(workflow.functions).map(([placeholder, fn]) => [name, placeholder, fn] as const),
 );
 
-/** X-Ray's own actions, which CDK grants every traced Lambda (on Resource *). */
-const tracingActions = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
 
 const WAIT_FOR_TOKEN = "arn:aws:states:::lambda:invoke.waitForTaskToken";
 
@@ -125,6 +126,8 @@ describe("Workflows stack: state machines", () => {
       expect(resources[logGroupId]?.Type).toBe("AWS::Logs::LogGroup");
       expect(resources[logGroupId]!.Properties.LogGroupName).toMatch(/^\/aws\/vendedlogs\/states\//);
       expect(resources[logGroupId]!.Properties.RetentionInDays).toEqual(expect.any(Number));
+      // Encrypted with the stage's logs key (Storage), imported.
+      expect(resources[logGroupId]!.Properties.KmsKeyId).toEqual({ "Fn::ImportValue": expect.stringContaining("LogsKey") });
     },
   );
 
@@ -218,12 +221,13 @@ describe("Workflows stack: state machines", () => {
     ]);
   });
 
-  it.each(workflowEntries())("lets the %s state machine invoke exactly its own Lambdas", (name) => {
+  it.each(workflowEntries())("lets the %s state machine invoke exactly its own Lambdas, unqualified", (name) => {
     const { properties, substitutions } = stateMachineOf(template, name);
     const statements = roleStatements(resources, referencedId(properties.RoleArn)!);
     const functionIds = [...new Set(Object.values(substitutions))];
+    // The ARNs its definition names; no versions or aliases (`:*`).
     expect(resourcesFor(statements, "lambda:InvokeFunction")).toEqual(
-      functionIds.flatMap((id) => [`\${GetAtt:${id}.Arn}`, `\${GetAtt:${id}.Arn}:*`]).sort(),
+      functionIds.map((id) => `\${GetAtt:${id}.Arn}`).sort(),
     );
     const lambdaActions = [...actionsOf(statements)].filter((action) => action.startsWith("lambda:"));
     expect(lambdaActions).toEqual(["lambda:InvokeFunction"]);
@@ -280,11 +284,15 @@ describe("Workflows stack: functions", () => {
       expect(resourcesFor(statements, "states:StartExecution")).toEqual(
         starts.map((other) => stateMachineArn(template, other)).sort(),
       );
-      // And nothing of any other service but X-Ray's tracing.
+      // And nothing of any other service but X-Ray's tracing and writing its own logs.
       const others = actions.filter((a) => !a.startsWith("dynamodb:") && !a.startsWith("states:"));
-      expect(others.sort()).toEqual(tracingActions);
+      expect(others.sort()).toEqual([...logWriteActions, ...tracingActions].sort());
     },
   );
+
+  it.each(workflowFunctions)("logs %s's ${%s} to a log group of its own, encrypted and expiring", (name, placeholder) => {
+    ownLogGroupOf(resources, stateMachineOf(template, name).substitutions[placeholder]!);
+  });
 
   it("traces every Lambda of the stack but SST's deploy-time custom resource handler", () => {
     for (const [id, fn] of ofType(resources, "AWS::Lambda::Function")) {
@@ -338,7 +346,8 @@ describe("Workflows stack: hold sweeper", () => {
     });
     const actions = [...actionsOf(functionStatements(resources, functionId))];
     expect(actions.filter((a) => a.startsWith("dynamodb:")).sort()).toEqual(tableActions(sweeper.table));
-    expect(actions.filter((a) => !a.startsWith("dynamodb:")).sort()).toEqual(tracingActions);
+    expect(actions.filter((a) => !a.startsWith("dynamodb:")).sort()).toEqual([...logWriteActions, ...tracingActions].sort());
+    ownLogGroupOf(resources, functionId);
   });
 });
 
