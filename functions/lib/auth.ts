@@ -42,8 +42,8 @@ export function authenticate(event: { requestContext?: unknown }): Identity {
 }
 
 /**
- * The roles an identity holds. A patient-pool token is a patient whatever groups it claims
- * (no one can sign up into a staff role); a staff-pool token is never a patient.
+ * The roles an identity holds. A patients-pool token is at most a patient, whatever other groups
+ * it claims (no one can sign up into a staff role); a staff-pool token is never a patient.
  */
 export function rolesOfIdentity(identity: Identity): Role[] {
   const known = identity.groups.filter((g): g is Role => (allRoles as readonly string[]).includes(g));
