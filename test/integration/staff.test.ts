@@ -50,7 +50,7 @@ describe("a doctor's day", () => {
 
     const done = await visit(doctor, a.appointmentId, "complete", { version: 2, notesRef: "EHR-2026-0042" });
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ status: "fulfilled", version: 3, notesRef: "EHR-2026-0042" });
+    expect(done.body).toMatchObject({ status: "fulfilled", version: 3, notesRef: "EHR-2026-0042", patient: { name: "Grace Hopper" } });
 
     const again = await visit(doctor, a.appointmentId, "complete");
     expect(again.status).toBe(409);

@@ -13,7 +13,8 @@ const visitHandler = (routeKey: VisitRoute, action: VisitAction) =>
   httpHandler(
     routeKey,
     async ({ path, body, caller, now }) => {
-      const appointment = await recordVisit(dynamo().db, {
+      const { db } = dynamo();
+      const appointment = await recordVisit(db, {
         ...body,
         appointmentId: path.appointmentId,
         action,
@@ -21,7 +22,8 @@ const visitHandler = (routeKey: VisitRoute, action: VisitAction) =>
         actor: { id: caller.sub, role: caller.role },
         now,
       });
-      return json(200, staffAppointmentView(appointment, undefined));
+      const { data: patient } = await db.patient.get({ patientId: appointment.patientId }).go({ attributes: ["name"] });
+      return json(200, staffAppointmentView(appointment, patient?.name));
     },
     { idempotent: true },
   );

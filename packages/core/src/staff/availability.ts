@@ -16,7 +16,7 @@ import { auditEntryItem, REGION_AUDIT_CLINIC_ID } from "../audit/entry";
 import type { Appointment, Db, Doctor } from "../entities";
 import { ConflictError, NotFoundError } from "../errors";
 import { toUtcIso, worksThrough } from "../schedule/slots";
-import { dateOverrideSchema, isoDateSchema, weeklyTemplateSchema, type DoctorSchedule, type WeeklyTemplate, type DateOverride, type Absence } from "../schedule/types";
+import { dateOverrideSchema, isoDateSchema, weekdays, weeklyTemplateSchema, type DoctorSchedule, type WeeklyTemplate, type DateOverride, type Absence } from "../schedule/types";
 
 const id = z.string().trim().min(1).max(100);
 
@@ -54,7 +54,8 @@ export function availabilityView(d: Doctor) {
     doctorId: d.doctorId,
     name: d.name,
     clinicIds: d.clinicIds,
-    template: d.template as WeeklyTemplate,
+    // Monday first (a stored map comes back in any order).
+    template: Object.fromEntries(weekdays.map((day) => [day, (d.template as WeeklyTemplate)[day] ?? []])) as WeeklyTemplate,
     overrides: (d.overrides ?? []) as DateOverride[],
     /** Approved leave (read-only here). */
     absences: ((d.absences ?? []) as Absence[]).map(({ leaveId, start, end }) => ({ leaveId, start, end })),
