@@ -7,6 +7,7 @@
  *   the clinics of the admin's staff record. Creating a clinic concerns no existing clinic
  *   (`any`); its creator's staff record gains it, so they can manage it.
  * - Appointment types and the region's settings are region-wide: `any`.
+ * - Staff records: `clinic` (every clinic a record names, before and after, must be the admin's).
  */
 import {
   clinicPathSchema,
@@ -24,6 +25,7 @@ import {
   updateRegionSchema,
   updateTypeSchema,
 } from "@carebook/core/admin/schemas";
+import { staffPathSchema, staffRecordSchema } from "@carebook/core/admin/staff";
 import type { RouteDefinition } from "./routes";
 
 export const adminRoutes = {
@@ -138,5 +140,21 @@ export const adminRoutes = {
     description: "Change the region's settings (fields left out stay; audited with before/after)",
     success: 200,
     request: { body: updateRegionSchema },
+  },
+  "GET /api/admin/staff": {
+    handler: "functions/api/admin/manage-staff.list",
+    table: "read",
+    roles: { admin: "clinic" },
+    description: "The staff of the administrator's clinics: roles, clinics, doctor record, active",
+    success: 200,
+    request: {},
+  },
+  "PUT /api/admin/staff/{sub}": {
+    handler: "functions/api/admin/manage-staff.put",
+    table: "write",
+    roles: { admin: "clinic" },
+    description: "Create or replace a staff member's record (the staff pool user's `sub`): roles, clinics, doctor record, active; audited",
+    success: 200,
+    request: { path: staffPathSchema, body: staffRecordSchema },
   },
 } as const satisfies Record<string, RouteDefinition>;

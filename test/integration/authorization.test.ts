@@ -250,6 +250,14 @@ const matrix = {
   },
   "GET /api/admin/region": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/region") },
   "PUT /api/admin/region": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/region", { retentionDays: 90 }) },
+  "GET /api/admin/staff": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/staff") },
+  "PUT /api/admin/staff/{sub}": {
+    expect: "401 403 403 403 403 403 200 403",
+    request: async () => ({
+      path: `/api/admin/staff/matrix-${randomUUID()}`,
+      body: { name: "Matrix Nurse", email: "matrix.nurse@test.carebook.test", roles: ["nurse"], clinicIds: ["london-central"] },
+    }),
+  },
   "GET /api/support/patients": {
     expect: "401 403 403 403 403 403 403 200",
     request: async () => ({ path: `/api/support/patients?email=${encodeURIComponent(patient.email)}` }),

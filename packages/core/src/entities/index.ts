@@ -208,6 +208,8 @@ export const staffMemberSchema = {
     /** For a doctor: the doctor record (doctorId) this account is. */
     doctorId: { type: "string" },
     active: { type: "boolean", required: true, default: true },
+    /** When an administrator last changed the record (UTC ISO with ms): the update's condition. */
+    updatedAt: { type: "string" },
   },
   indexes: {
     byId: { pk: { field: "pk", composite: ["sub"] }, sk: { field: "sk", composite: [] } },
