@@ -209,3 +209,28 @@ describe("deactivating a doctor", () => {
     await expectClaimsConsistent(day);
   });
 });
+
+describe("leave over an appointment of a type no longer offered", () => {
+  it("asks the patient to choose, with nothing to offer, instead of failing the approval", async () => {
+    const day = weekdayAhead(17, 3);
+    const typeId = `leave-type-${Date.now().toString(36)}`;
+    const type = await api("POST", "/api/admin/types", {
+      token: admin,
+      body: { typeId, name: "Short check", durationMinutes: 10, bufferAfterMinutes: 10, requiredSkill: "general-practice" },
+    });
+    expect(type.status, JSON.stringify(type.body)).toBe(201);
+    const fr = await frenchPatient("Fleur Six");
+    const res = await api("POST", "/api/appointments", { token: fr.token, body: { typeId, clinicId: "london-central", start: at(day, "10:00") } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.doctor.id).toBe(DEMO_DOCTOR);
+    expect((await api("POST", `/api/admin/types/${typeId}/deactivate`, { token: admin, body: {} })).status).toBe(200);
+
+    const leave = await api("POST", "/api/staff/leave", { token: doctor, body: { from: day, to: day, reason: "Training" } });
+    expect(leave.status, JSON.stringify(leave.body)).toBe(201);
+    const approved = await api("POST", `/api/admin/leave/${leave.body.id}/decision`, { token: admin, body: { decision: "approve" } });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.outcome).toEqual({ reassigned: [], needsReschedule: [expect.objectContaining({ appointmentId: res.body.id, offers: [] })] });
+    const seen = await api("GET", `/api/appointments/${res.body.id}`, { token: fr.token });
+    expect(seen.body).toMatchObject({ status: "booked", needsReschedule: { reason: "leave", offers: [] } });
+  });
+});

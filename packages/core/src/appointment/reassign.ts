@@ -15,6 +15,7 @@
  * Running it again finds only what is still left: it is safe to repeat after a crash.
  */
 import type { Appointment, Db, Doctor } from "../entities";
+import { NotFoundError } from "../errors";
 import { computeSlots, localDateOf, toUtcIso, worksThrough } from "../schedule/slots";
 import { rankDoctors } from "./assignment";
 import {
@@ -96,10 +97,19 @@ function replacements(ctx: ScheduleContext, a: Appointment, except: string): Doc
 
 async function reassignOne(db: Db, a: Appointment, input: { reason: ReassignReason; actor: Actor; now: number }, attempt = 0): Promise<Moved> {
   const start = Date.parse(a.start);
-  const [ctx, history] = await Promise.all([
-    loadScheduleContext(db, { regionId: a.regionId, typeId: a.typeId, clinicId: a.clinicId, windowStart: start, windowEnd: start, now: input.now }),
-    loadPatientHistory(db, a.patientId, input.now),
-  ]);
+  let loaded: [ScheduleContext, Awaited<ReturnType<typeof loadPatientHistory>>];
+  try {
+    loaded = await Promise.all([
+      loadScheduleContext(db, { regionId: a.regionId, typeId: a.typeId, clinicId: a.clinicId, windowStart: start, windowEnd: start, now: input.now }),
+      loadPatientHistory(db, a.patientId, input.now),
+    ]);
+  } catch (error) {
+    // Its type or clinic was deactivated (or the profile is gone): no one can take it over here,
+    // and there is nothing to offer; the patient is asked to choose.
+    if (!(error instanceof NotFoundError)) throw error;
+    return markNeedsReschedule(db, a, undefined, input);
+  }
+  const [ctx, history] = loaded;
   const free = replacements(ctx, a, a.doctorId);
   const ranked = rankDoctors(toCandidates(free), assignmentContext(ctx, history, start));
   const before = claimsOf(a);
@@ -184,7 +194,7 @@ function nearestOffers(ctx: ScheduleContext, a: Appointment, now: number) {
     .map((s) => ({ start: toUtcIso(s.start), end: toUtcIso(s.end) }));
 }
 
-async function markNeedsReschedule(db: Db, a: Appointment, narrow: ScheduleContext, input: { reason: ReassignReason; actor: Actor; now: number }): Promise<Moved> {
+async function markNeedsReschedule(db: Db, a: Appointment, narrow: ScheduleContext | undefined, input: { reason: ReassignReason; actor: Actor; now: number }): Promise<Moved> {
   const start = Date.parse(a.start);
   // The offers need the clinic's appointments over the whole window, not just that start.
   const ctx = await loadScheduleContext(db, {
@@ -195,7 +205,7 @@ async function markNeedsReschedule(db: Db, a: Appointment, narrow: ScheduleConte
     windowEnd: start + OFFER_WINDOW_DAYS * DAY,
     now: input.now,
   }).catch(() => narrow);
-  const offers = nearestOffers(ctx, a, input.now);
+  const offers = ctx ? nearestOffers(ctx, a, input.now) : [];
   const nowIso = toUtcIso(input.now);
   const flag = { reason: input.reason, at: nowIso, offers };
   const entry = { at: nowIso, action: "needs-reschedule", by: input.actor.id, status: a.status, note: input.reason };
