@@ -147,6 +147,18 @@ function federatedProvider(stack: Stack, pool: UserPool, provider: StaffIdentity
  *
  * The API's Lambda authorizer (Api stack) trusts exactly these two pools and clients.
  */
+/** The findings every user-pool trigger shares, with why each does not apply; `whenItFails` says
+ * what a failure of this trigger means (Cognito calls triggers synchronously). */
+function suppressTriggerFindings(fn: SstFunction, whenItFails: string) {
+  suppress(fn, [
+    { id: "AwsSolutions-L1", reason: reasons.runtimePinned },
+    { id: "HIPAA.Security-LambdaConcurrency", reason: reasons.noReservedConcurrency },
+    { id: "HIPAA.Security-LambdaInsideVPC", reason: reasons.notInVpc },
+    { id: "HIPAA.Security-LambdaDLQ", reason: `${whenItFails} A function dead-letter queue only receives failed asynchronous invocations.` },
+  ]);
+  if (fn.role) suppressRoleFindings(fn.role);
+}
+
 export function Auth({ app, stack }: StackContext) {
   const { ephemeral, emailFrom, staffIdentityProvider } = stageConfig(stack.stage);
   const { logsKey, table } = use(Storage);
@@ -193,18 +205,10 @@ export function Auth({ app, stack }: StackContext) {
     timeout: 5,
   });
   patientsPool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, patientGroups, LambdaVersion.V2_0);
-  suppress(patientGroups, [
-    { id: "AwsSolutions-L1", reason: reasons.runtimePinned },
-    { id: "HIPAA.Security-LambdaConcurrency", reason: reasons.noReservedConcurrency },
-    { id: "HIPAA.Security-LambdaInsideVPC", reason: reasons.notInVpc },
-    {
-      id: "HIPAA.Security-LambdaDLQ",
-      reason:
-        "Invoked synchronously by Cognito while it issues tokens: a failure fails that sign-in, which the user retries. " +
-        "A function dead-letter queue only receives failed asynchronous invocations.",
-    },
-  ]);
-  if (patientGroups.role) suppressRoleFindings(patientGroups.role);
+  suppressTriggerFindings(
+    patientGroups,
+    "Invoked synchronously by Cognito while it issues tokens: a failure fails that sign-in, which the user retries.",
+  );
 
   // A confirmed sign-up gets its patient profile at once (functions/auth/patient-profile.ts).
   const patientProfile = new SstFunction(stack, "PatientProfile", {
@@ -216,18 +220,11 @@ export function Auth({ app, stack }: StackContext) {
     permissions: tablePolicy("write", table.tableArn),
   });
   patientsPool.addTrigger(UserPoolOperation.POST_CONFIRMATION, patientProfile);
-  suppress(patientProfile, [
-    { id: "AwsSolutions-L1", reason: reasons.runtimePinned },
-    { id: "HIPAA.Security-LambdaConcurrency", reason: reasons.noReservedConcurrency },
-    { id: "HIPAA.Security-LambdaInsideVPC", reason: reasons.notInVpc },
-    {
-      id: "HIPAA.Security-LambdaDLQ",
-      reason:
-        "Invoked synchronously by Cognito when a sign-up is confirmed: a failure fails that confirmation, which the user retries; " +
-        "GET /api/me also creates a missing profile. A function dead-letter queue only receives failed asynchronous invocations.",
-    },
-  ]);
-  if (patientProfile.role) suppressRoleFindings(patientProfile.role);
+  suppressTriggerFindings(
+    patientProfile,
+    "Invoked synchronously by Cognito when a sign-up is confirmed: a failure fails that confirmation, which the user retries; " +
+      "GET /api/me also creates a missing profile.",
+  );
 
   const staffPool = new UserPool(stack, "StaffPool", {
     ...common,
