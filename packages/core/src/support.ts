@@ -4,12 +4,12 @@
  * is audited before anything is returned, on the region's audit chain (a patient belongs to no
  * one clinic).
  */
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { appointmentView } from "./api";
 import { listOwnAppointments } from "./appointment/booking";
 import type { Actor } from "./appointment/tx";
 import { REGION_AUDIT_CLINIC_ID } from "./audit/entry";
+import { auditRead } from "./audit/reads";
 import { appointmentStatuses, type Db } from "./entities";
 import { NotFoundError } from "./errors";
 
@@ -25,26 +25,11 @@ export const supportAppointmentsQuerySchema = z.object({
   cursor: z.string().min(1).max(2048).optional(),
 });
 
-async function auditRead(db: Db, input: { subjectType: string; subjectId: string; action: string; actor: Actor; now: number; details: Record<string, unknown> }) {
-  await db.auditEntry
-    .create({
-      auditId: randomUUID(),
-      subjectType: input.subjectType,
-      subjectId: input.subjectId,
-      clinicId: REGION_AUDIT_CLINIC_ID,
-      action: input.action,
-      actorId: input.actor.id,
-      actorRole: input.actor.role,
-      at: new Date(input.now).toISOString(),
-      details: input.details,
-    })
-    .go();
-}
-
 /** The patients with this e-mail address (at most one per identity): id, name, e-mail. */
 export async function findPatients(db: Db, input: { email: string; actor: Actor; now: number }) {
   const { data } = await db.patient.query.byEmail({ email: input.email }).go({ pages: "all" });
   await auditRead(db, {
+    clinicId: REGION_AUDIT_CLINIC_ID,
     subjectType: "patient-search",
     subjectId: input.email,
     action: "patient.searched",
@@ -64,6 +49,7 @@ export async function patientAppointmentsForSupport(
   if (!patient) throw new NotFoundError("Patient", { patientId: input.patientId });
   const page = await listOwnAppointments(db, { patientId: input.patientId, status: input.status, limit: input.limit, cursor: input.cursor });
   await auditRead(db, {
+    clinicId: REGION_AUDIT_CLINIC_ID,
     subjectType: "patient",
     subjectId: input.patientId,
     action: "patient.appointments-viewed",
