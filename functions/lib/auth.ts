@@ -6,6 +6,7 @@
  * Handlers never check roles themselves: they get a `Caller` whose `access` answers
  * "may this caller see this appointment / act on this clinic?" by the route's rule.
  */
+import type { Actor } from "@carebook/core/appointment/tx";
 import type { Appointment, Db, StaffMember } from "@carebook/core/entities/index";
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "@carebook/core/errors";
 import { allRoles, type Role, type RouteAccess, type Scope } from "../routes";
@@ -26,6 +27,8 @@ export interface Caller {
   role: Role;
   /** What that role reaches on this route. */
   scope: Scope;
+  /** Who the audit trail and the appointment history name for this request's changes. */
+  actor: Actor;
   email?: string;
   /** The staff record of a staff caller (doctor, nurse, admin, support). */
   staff?: StaffMember;
@@ -72,7 +75,7 @@ export async function authorize(
       throw new ForbiddenError("Your staff account is not set up for this role; ask an administrator", "STAFF_NOT_ENROLLED");
     }
   }
-  const caller = { sub: identity.sub, roles, role, scope, email: identity.email, staff } as Caller;
+  const caller = { sub: identity.sub, roles, role, scope, actor: { id: identity.sub, role }, email: identity.email, staff } as Caller;
   caller.access = new Access(caller);
   return caller;
 }

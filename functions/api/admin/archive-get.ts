@@ -8,7 +8,7 @@ import { httpHandler, json } from "../../lib/http";
 export const handler = httpHandler("GET /api/admin/appointments/archive/{appointmentId}", async ({ path, caller, now }) => {
   const found = await getArchivedAppointmentForStaff(dynamo().db, archiveStore(), {
     appointmentId: path.appointmentId,
-    actor: { id: caller.sub, role: caller.role },
+    actor: caller.actor,
     guard: caller.access.guard,
     now,
   });

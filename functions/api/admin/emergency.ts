@@ -14,7 +14,7 @@ export const handler = httpHandler(
         clinicId: body.clinicId,
         date: body.date,
         message: body.message,
-        actor: { id: caller.sub, role: caller.role },
+        actor: caller.actor,
         now,
       }),
     );

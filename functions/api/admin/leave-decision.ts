@@ -12,7 +12,7 @@ export const handler = httpHandler(
       leaveId: path.leaveId,
       ...body,
       clinicIds: caller.access.clinics(),
-      actor: { id: caller.sub, role: caller.role },
+      actor: caller.actor,
       now,
     });
     return json(200, leaveView(leave));

@@ -6,5 +6,5 @@ import { env } from "../../lib/env";
 export const regionId = () => env("CAREBOOK_REGION_ID");
 
 export function catalogWrite({ caller, now }: { caller: Caller; now: number }): CatalogWrite {
-  return { regionId: regionId(), actor: { id: caller.sub, role: caller.role }, now };
+  return { regionId: regionId(), actor: caller.actor, now };
 }

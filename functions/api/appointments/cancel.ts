@@ -10,7 +10,7 @@ export const handler = httpHandler(
   async ({ path, body, caller, now }) => {
     const { appointment, taskToken } = await cancelAppointment(dynamo().db, {
       guard: caller.access.guard,
-      actor: { id: caller.sub, role: caller.role },
+      actor: caller.actor,
       appointmentId: path.id,
       reason: body.reason,
       now,

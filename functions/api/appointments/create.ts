@@ -11,7 +11,7 @@ export const handler = httpHandler(
   "POST /api/appointments",
   async ({ body, caller, now }) => {
     const { db } = dynamo();
-    const actor = { id: caller.sub, role: caller.role };
+    const actor = caller.actor;
     const appointment = await bookAppointment(db, {
       regionId: env("CAREBOOK_REGION_ID"),
       patientId: caller.sub,

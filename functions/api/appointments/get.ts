@@ -9,6 +9,7 @@ import { httpHandler, json } from "../../lib/http";
 export const handler = httpHandler("GET /api/appointments/{id}", async ({ path, caller, now }) => {
   const { db } = dynamo();
   const appointment = await loadAppointment(db, path.id, caller.access.guard);
-  if (caller.role !== "patient") await auditAppointmentRead(db, { appointment, actor: { id: caller.sub, role: caller.role }, now });
+  // Someone else's appointment (the route's `any` scope: support) is an audited read.
+  if (caller.scope !== "own") await auditAppointmentRead(db, { appointment, actor: caller.actor, now });
   return json(200, appointmentView(appointment));
 });

@@ -8,7 +8,7 @@ export const handler = httpHandler(
   async ({ path, body, caller, now }) => {
     const appointment = await rescheduleAppointment(dynamo().db, {
       guard: caller.access.guard,
-      actor: { id: caller.sub, role: caller.role },
+      actor: caller.actor,
       appointmentId: path.id,
       start: Date.parse(body.start),
       now,

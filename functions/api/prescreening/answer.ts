@@ -14,7 +14,7 @@ export const handler = httpHandler(
       patientId: caller.sub,
       appointmentId: path.id,
       answers: body.answers,
-      actor: { id: caller.sub, role: caller.role },
+      actor: caller.actor,
       now,
     });
     // The token decides between these answers and the answer deadline: if it is spent, the

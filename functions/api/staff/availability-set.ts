@@ -1,4 +1,5 @@
-import { changeAvailability, doctorForAvailability } from "@carebook/core/staff/availability";
+import { doctorInScope } from "@carebook/core/staff/appointments";
+import { changeAvailability } from "@carebook/core/staff/availability";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 
@@ -9,8 +10,8 @@ export const handler = httpHandler(
   async ({ body, caller, now }) => {
     const { db } = dynamo();
     const { doctorId, clinicIds } = caller.access.doctorTarget(body.doctorId);
-    const doctor = await doctorForAvailability(db, doctorId, clinicIds);
-    return json(200, await changeAvailability(db, { doctor, change: body, actor: { id: caller.sub, role: caller.role }, now }));
+    const doctor = await doctorInScope(db, doctorId, clinicIds);
+    return json(200, await changeAvailability(db, { doctor, change: body, actor: caller.actor, now }));
   },
   { idempotent: true },
 );

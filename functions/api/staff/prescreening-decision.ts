@@ -14,7 +14,7 @@ export const handler = httpHandler(
       appointmentId: path.appointmentId,
       decision: body.decision,
       note: body.note,
-      actor: { id: caller.sub, role: caller.role },
+      actor: caller.actor,
       guard: caller.access.guard,
       now,
     });

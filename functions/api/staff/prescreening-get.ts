@@ -6,7 +6,7 @@ import { httpHandler, json } from "../../lib/http";
 export const handler = httpHandler("GET /api/staff/prescreening/{appointmentId}", async ({ path, caller, now }) => {
   const { appointment, state, questionnaire } = await getPrescreeningForStaff(dynamo().db, {
     appointmentId: path.appointmentId,
-    actor: { id: caller.sub, role: caller.role },
+    actor: caller.actor,
     guard: caller.access.guard,
     now,
   });

@@ -14,7 +14,7 @@ export const handler = httpHandler("GET /api/staff/prescreening", async ({ query
       subjectType: "prescreening-queue",
       clinicId: query.clinicId,
       action: "prescreening.queue-viewed",
-      actor: { id: caller.sub, role: caller.role },
+      actor: caller.actor,
       now,
       appointmentIds: page.data.map((s) => s.appointmentId),
     });

@@ -19,7 +19,7 @@ const visitHandler = (routeKey: VisitRoute, action: VisitAction) =>
         appointmentId: path.appointmentId,
         action,
         guard: caller.access.guard,
-        actor: { id: caller.sub, role: caller.role },
+        actor: caller.actor,
         now,
       });
       const { data: patient } = await db.patient.get({ patientId: appointment.patientId }).go({ attributes: ["name"] });
