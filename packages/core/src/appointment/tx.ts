@@ -51,11 +51,15 @@ export const versionConflict = () =>
  * in time the doctor no longer works after that change committed.
  */
 export function scheduleCheckItem(tx: Tx, doctorId: string, scheduleVersion: number | undefined) {
-  return tx.doctor
-    .check({ doctorId })
-    .where((attr, op) => (scheduleVersion === undefined ? op.notExists(attr.scheduleVersion) : op.eq(attr.scheduleVersion, scheduleVersion)))
-    .commit();
+  return tx.doctor.check({ doctorId }).where(scheduleVersionIs(scheduleVersion)).commit();
 }
+
+/** The doctor item's condition "the schedule is still the one read" (absent = never changed),
+ * for the bookings' check and for the changes that bump the version. */
+export function scheduleVersionIs(version: number | undefined): DoctorCondition {
+  return (attr, op) => (version === undefined ? op.notExists(attr.scheduleVersion) : op.eq(attr.scheduleVersion, version));
+}
+type DoctorCondition = Parameters<ReturnType<ReturnType<Db["doctor"]["patch"]>["set"]>["where"]>[0];
 
 /** The doctor's schedule changed between the decision and the write: decide again. */
 export class ScheduleMovedError extends Error {

@@ -98,9 +98,21 @@ export async function listStaffAppointments(
   return { from: input.from, to, items: items.map((a) => staffAppointmentView(a, names.get(a.patientId))) };
 }
 
-/** A doctor, if the caller may see their schedule (their own, or a doctor of one of their clinics); else 404. */
+/** The time zone of the first of these clinics that exists (staff days and leave dates are read
+ * in it); UTC if none does. */
+export async function zoneOfClinics(db: Db, clinicIds: readonly string[]): Promise<string> {
+  for (const clinicId of clinicIds) {
+    const { data } = await db.clinic.get({ clinicId }).go();
+    if (data) return data.timeZone;
+  }
+  return "UTC";
+}
+
+/** A doctor, if the caller may see their schedule or hours (their own, or a doctor of one of
+ * their clinics; `clinicIds` undefined = any); else 404. Read consistently: a change of hours
+ * decides on it. */
 export async function doctorInScope(db: Db, doctorId: string, clinicIds: readonly string[] | undefined): Promise<Doctor> {
-  const { data } = await db.doctor.get({ doctorId }).go();
+  const { data } = await db.doctor.get({ doctorId }).go({ consistent: true });
   if (!data || (clinicIds && !data.clinicIds.some((c) => clinicIds.includes(c)))) throw new NotFoundError("Doctor", { doctorId });
   return data;
 }
@@ -114,8 +126,7 @@ export async function doctorInScope(db: Db, doctorId: string, clinicIds: readonl
 export async function doctorSchedule(db: Db, input: { doctor: Doctor; from: string; to?: string }) {
   const to = input.to ?? input.from;
   const { doctor } = input;
-  const clinics = await Promise.all(doctor.clinicIds.map((clinicId) => db.clinic.get({ clinicId }).go()));
-  const timeZone = clinics.find((c) => c.data)?.data?.timeZone ?? "UTC";
+  const timeZone = await zoneOfClinics(db, doctor.clinicIds);
   const appointments = (await appointmentsInWindow(db, doctor.regionId, { doctorId: doctor.doctorId }, input.from, to)).filter(
     (a) => a.status !== "cancelled",
   );

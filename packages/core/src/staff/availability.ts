@@ -11,10 +11,10 @@
 import { z } from "zod";
 import { moveOffDoctor, type ReassignOutcome } from "../appointment/reassign";
 import { holdsTime } from "../appointment/context";
-import type { Actor } from "../appointment/tx";
+import { scheduleVersionIs, type Actor } from "../appointment/tx";
 import { auditEntryItem, REGION_AUDIT_CLINIC_ID } from "../audit/entry";
 import type { Appointment, Db, Doctor } from "../entities";
-import { ConflictError, NotFoundError } from "../errors";
+import { ConflictError } from "../errors";
 import { toUtcIso, worksThrough } from "../schedule/slots";
 import { dateOverrideSchema, isoDateSchema, weekdays, weeklyTemplateSchema, type DoctorSchedule, type WeeklyTemplate, type DateOverride, type Absence } from "../schedule/types";
 
@@ -64,13 +64,6 @@ export function availabilityView(d: Doctor) {
   };
 }
 
-/** A doctor, if the caller may see their hours (their own, or a doctor of their clinics); else 404. */
-export async function doctorForAvailability(db: Db, doctorId: string, clinicIds: readonly string[] | undefined): Promise<Doctor> {
-  const { data } = await db.doctor.get({ doctorId }).go({ consistent: true });
-  if (!data || (clinicIds && !data.clinicIds.some((c) => clinicIds.includes(c)))) throw new NotFoundError("Doctor", { doctorId });
-  return data;
-}
-
 /** The overrides after a change: dates set replaced or added, dates removed dropped; by date. */
 function mergeOverrides(current: DateOverride[], change: Pick<AvailabilityChange, "overrides" | "removeOverrides">): DateOverride[] {
   const byDate = new Map(current.map((o) => [o.date, o]));
@@ -113,7 +106,7 @@ export async function changeAvailability(
       tx.doctor
         .patch({ doctorId: doctor.doctorId })
         .set({ template: schedule.template, overrides: schedule.overrides, scheduleVersion: next })
-        .where((attr, op) => (version === undefined ? op.notExists(attr.scheduleVersion) : op.eq(attr.scheduleVersion, version)))
+        .where(scheduleVersionIs(version))
         .commit(),
       auditEntryItem(
         tx,

@@ -11,12 +11,13 @@ import { randomUUID } from "node:crypto";
 import { DateTime } from "luxon";
 import { z } from "zod";
 import { moveOffDoctor, type ReassignOutcome } from "../appointment/reassign";
-import type { Actor } from "../appointment/tx";
+import { scheduleVersionIs, type Actor } from "../appointment/tx";
 import { auditEntryItem, REGION_AUDIT_CLINIC_ID } from "../audit/entry";
 import type { Db, Leave, StaffMember } from "../entities";
 import { BusinessRuleError, ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import type { Absence } from "../schedule/types";
 import { toUtcIso } from "../schedule/slots";
+import { zoneOfClinics } from "./appointments";
 
 const DAY = 24 * 3600_000;
 export const MAX_LEAVE_DAYS = 90;
@@ -76,14 +77,6 @@ export function leaveView(l: Leave) {
   };
 }
 
-async function zoneOf(db: Db, clinicIds: readonly string[]): Promise<string> {
-  for (const clinicId of clinicIds) {
-    const { data } = await db.clinic.get({ clinicId }).go();
-    if (data) return data.timeZone;
-  }
-  return "UTC";
-}
-
 export async function requestLeave(
   db: Db,
   input: { staff: StaffMember; role: "doctor" | "nurse"; from: string; to: string; reason: string; now: number },
@@ -92,7 +85,7 @@ export async function requestLeave(
   if (input.role === "doctor" && !staff.doctorId) {
     throw new ForbiddenError("Your staff account is not linked to a doctor record", "NOT_A_DOCTOR");
   }
-  const timeZone = await zoneOf(db, staff.clinicIds);
+  const timeZone = await zoneOfClinics(db, staff.clinicIds);
   const { start, end } = leaveInterval(input.from, input.to, timeZone);
   if (!(end > start)) throw new BusinessRuleError("EMPTY_LEAVE", "The leave must end after it starts", { from: input.from, to: input.to });
   if (end <= input.now) throw new BusinessRuleError("LEAVE_IN_PAST", "The leave is over already", { to: input.to });
@@ -191,7 +184,7 @@ export async function decideLeave(
                 absences: [...absences, { leaveId: leave.leaveId, start: leave.start, end: leave.end }],
                 scheduleVersion: (doctorVersion ?? 0) + 1,
               })
-              .where((attr, op) => (doctorVersion === undefined ? op.notExists(attr.scheduleVersion) : op.eq(attr.scheduleVersion, doctorVersion)))
+              .where(scheduleVersionIs(doctorVersion))
               .commit(),
           ]
         : []),
