@@ -29,6 +29,23 @@ import { staffAppointmentsQuerySchema, staffScheduleQuerySchema } from "@careboo
 import { visitSchema } from "@carebook/core/staff/visits";
 import { availabilityChangeSchema, availabilityQuerySchema } from "@carebook/core/staff/availability";
 import { leaveDecisionSchema, leaveListQuerySchema, leavePathSchema, leaveRequestSchema } from "@carebook/core/staff/leave";
+import type {
+  AppointmentTypeView,
+  AppointmentView,
+  ClinicView,
+  PrescreeningView,
+  ScreeningView,
+  SlotSearchView,
+  StaffPrescreeningView,
+} from "@carebook/core/api";
+import type { AuditPage } from "@carebook/core/audit/query";
+import type { MetricsReport } from "@carebook/core/metrics/query";
+import type { getPreferences, setPreferences } from "@carebook/core/notifications/messages";
+import type { MeView, patientMeView } from "@carebook/core/patient";
+import type { doctorSchedule, listStaffAppointments, StaffAppointmentView } from "@carebook/core/staff/appointments";
+import type { availabilityView, changeAvailability } from "@carebook/core/staff/availability";
+import type { LeaveView, listLeave } from "@carebook/core/staff/leave";
+import { returns, type Returns } from "./contract";
 import { adminRoutes } from "./routes-admin";
 
 export type Role = "patient" | "doctor" | "nurse" | "admin" | "support";
@@ -44,6 +61,9 @@ export const allRoles: readonly Role[] = ["patient", "doctor", "nurse", "admin",
  * A resource outside the rule answers 404 when it is named by id (it does not exist for you)
  * and 403 when the caller named a clinic that is not theirs.
  */
+/** A core function's resolved result (a route's `response`). */
+type Result<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
+
 export type Scope = "any" | "own" | "clinic";
 export type RouteAccess = { readonly [R in Role]?: Scope };
 
@@ -62,6 +82,9 @@ export interface RouteDefinition {
   request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
   /** Status of a successful answer. */
   success: 200 | 201 | 202;
+  /** The success body's type (`returns<T>()`, ./contract.ts): the handler must answer it, and
+   * the web app's typed client reads it. Routes without one answer `unknown` to clients. */
+  response?: Returns<unknown>;
   /** Workflows the handler starts (IAM: states:StartExecution on exactly those state machines). */
   starts?: readonly WorkflowName[];
   /** The handler reads archived appointments (IAM: s3:GetObject on the archive bucket's objects,
@@ -92,6 +115,7 @@ export const routes = {
     roles: { patient: "any", doctor: "any", nurse: "any", admin: "any", support: "any" },
     description: "Clinics of this region",
     success: 200,
+    response: returns<{ clinics: ClinicView[] }>(),
   },
   "GET /api/appointments/types": {
     handler: "functions/api/appointments/types.handler",
@@ -99,6 +123,7 @@ export const routes = {
     roles: { patient: "any", doctor: "any", nurse: "any", admin: "any", support: "any" },
     description: "Bookable appointment types",
     success: 200,
+    response: returns<{ types: AppointmentTypeView[] }>(),
   },
   "GET /api/appointments/available-slots": {
     handler: "functions/api/appointments/slots.handler",
@@ -106,6 +131,7 @@ export const routes = {
     roles: { patient: "any", doctor: "any", nurse: "any", admin: "any", support: "any" },
     description: "Free slots of a type at a clinic between two dates",
     success: 200,
+    response: returns<SlotSearchView>(),
     request: { query: slotsQuerySchema },
   },
   "POST /api/appointments": {
@@ -114,6 +140,7 @@ export const routes = {
     roles: { patient: "own" },
     description: "Book an appointment; the system assigns the doctor (a type with pre-screening is held as pending)",
     success: 201,
+    response: returns<AppointmentView>(),
     request: { body: createAppointmentSchema },
     starts: ["prescreening", "reminders"],
   },
@@ -123,6 +150,7 @@ export const routes = {
     roles: { patient: "own" },
     description: "The caller's own appointments",
     success: 200,
+    response: returns<{ appointments: AppointmentView[]; nextCursor: string | null }>(),
     request: { query: listAppointmentsQuerySchema },
   },
   "GET /api/appointments/{id}": {
@@ -132,6 +160,7 @@ export const routes = {
     roles: { patient: "own", support: "any" },
     description: "One of the caller's appointments (support: any patient's, audited)",
     success: 200,
+    response: returns<AppointmentView>(),
     request: { path: appointmentIdPathSchema },
   },
   "POST /api/appointments/{id}/reschedule": {
@@ -140,6 +169,7 @@ export const routes = {
     roles: { patient: "own" },
     description: "Move an appointment to another start (atomically)",
     success: 200,
+    response: returns<AppointmentView>(),
     request: { path: appointmentIdPathSchema, body: rescheduleSchema },
     starts: ["reminders"],
   },
@@ -149,6 +179,7 @@ export const routes = {
     roles: { patient: "own", support: "any" },
     description: "Cancel an appointment and free its time (support: on the patient's behalf, with a reason)",
     success: 200,
+    response: returns<AppointmentView>(),
     request: { path: appointmentIdPathSchema, body: cancelSchema },
     sendsTaskTokens: true,
   },
@@ -158,6 +189,7 @@ export const routes = {
     roles: { patient: "own" },
     description: "The questionnaire of a held appointment and where its pre-screening stands",
     success: 200,
+    response: returns<PrescreeningView>(),
     request: { path: appointmentIdPathSchema },
   },
   "POST /api/appointments/{id}/prescreening": {
@@ -166,6 +198,7 @@ export const routes = {
     roles: { patient: "own" },
     description: "Answer the pre-screening questionnaire (validated against the type's questionnaire)",
     success: 200,
+    response: returns<PrescreeningView>(),
     request: { path: appointmentIdPathSchema, body: prescreeningAnswersSchema },
     sendsTaskTokens: true,
   },
@@ -176,6 +209,7 @@ export const routes = {
     roles: { nurse: "clinic", admin: "clinic" },
     description: "A clinic's pre-screening queue: answered, waiting for a decision, oldest first",
     success: 200,
+    response: returns<{ items: ScreeningView[]; cursor?: string }>(),
     request: { query: prescreeningQueueQuerySchema },
   },
   "GET /api/staff/prescreening/{appointmentId}": {
@@ -185,6 +219,7 @@ export const routes = {
     roles: { nurse: "clinic", admin: "clinic" },
     description: "One pre-screening with the patient's answers",
     success: 200,
+    response: returns<StaffPrescreeningView>(),
     request: { path: staffAppointmentPathSchema },
   },
   "POST /api/staff/prescreening/{appointmentId}/decision": {
@@ -193,6 +228,7 @@ export const routes = {
     roles: { nurse: "clinic", admin: "clinic" },
     description: "Approve, reject, or call the patient first (extends the wait once)",
     success: 200,
+    response: returns<StaffPrescreeningView>(),
     request: { path: staffAppointmentPathSchema, body: prescreeningDecisionSchema },
     sendsTaskTokens: true,
   },
@@ -202,6 +238,7 @@ export const routes = {
     roles: { doctor: "own", nurse: "clinic", admin: "clinic" },
     description: "Appointments on local dates (at most a week): a doctor's own, a nurse's or admin's clinics'; by status, clinic, doctor",
     success: 200,
+    response: returns<Result<typeof listStaffAppointments>>(),
     request: { query: staffAppointmentsQuerySchema },
   },
   "GET /api/staff/schedule": {
@@ -210,6 +247,7 @@ export const routes = {
     roles: { doctor: "own", nurse: "clinic", admin: "clinic" },
     description: "A doctor's day or week: working hours and appointments (doctors: their own; nurses, admins: `doctorId` of their clinics)",
     success: 200,
+    response: returns<Result<typeof doctorSchedule>>(),
     request: { query: staffScheduleQuerySchema },
   },
   "POST /api/staff/appointments/{appointmentId}/check-in": {
@@ -218,6 +256,7 @@ export const routes = {
     roles: { doctor: "own", nurse: "clinic", admin: "clinic" },
     description: "The patient arrived (booked → arrived; from two hours before the start), on the appointment's version",
     success: 200,
+    response: returns<StaffAppointmentView>(),
     request: { path: staffAppointmentPathSchema, body: visitSchema },
   },
   "POST /api/staff/appointments/{appointmentId}/complete": {
@@ -226,6 +265,7 @@ export const routes = {
     roles: { doctor: "own", admin: "clinic" },
     description: "The patient was seen (booked or arrived → fulfilled, once started), with an optional reference to the clinical notes",
     success: 200,
+    response: returns<StaffAppointmentView>(),
     request: { path: staffAppointmentPathSchema, body: visitSchema },
   },
   "POST /api/staff/appointments/{appointmentId}/no-show": {
@@ -234,6 +274,7 @@ export const routes = {
     roles: { doctor: "own", nurse: "clinic", admin: "clinic" },
     description: "The patient did not come (booked → noshow, once started)",
     success: 200,
+    response: returns<StaffAppointmentView>(),
     request: { path: staffAppointmentPathSchema, body: visitSchema },
   },
   "GET /api/staff/availability": {
@@ -242,6 +283,7 @@ export const routes = {
     roles: { doctor: "own", nurse: "clinic", admin: "clinic" },
     description: "A doctor's working hours: weekly template, date overrides, approved leave, and the version to send back with a change",
     success: 200,
+    response: returns<ReturnType<typeof availabilityView>>(),
     request: { query: availabilityQuerySchema },
   },
   "POST /api/staff/availability": {
@@ -250,6 +292,7 @@ export const routes = {
     roles: { doctor: "own", admin: "clinic" },
     description: "Change a doctor's hours: replace the weekly template, set or remove date overrides; 409 listing the booked appointments it would strand, unless `reassign: true` moves them to other doctors",
     success: 200,
+    response: returns<Result<typeof changeAvailability>>(),
     request: { body: availabilityChangeSchema },
   },
   "POST /api/staff/leave": {
@@ -258,6 +301,7 @@ export const routes = {
     roles: { doctor: "own", nurse: "own" },
     description: "Ask for leave: whole local days (dates) or exact times; an admin of your clinics decides",
     success: 201,
+    response: returns<LeaveView>(),
     request: { body: leaveRequestSchema },
   },
   "GET /api/staff/leave": {
@@ -266,6 +310,7 @@ export const routes = {
     roles: { doctor: "own", nurse: "own", admin: "clinic" },
     description: "Leave from a date on (default today): your own, or (admins) your clinics' staff's; by status",
     success: 200,
+    response: returns<{ items: Result<typeof listLeave> }>(),
     request: { query: leaveListQuerySchema },
   },
   "POST /api/admin/leave/{leaveId}/decision": {
@@ -274,6 +319,7 @@ export const routes = {
     roles: { admin: "clinic" },
     description: "Approve or reject leave; approving a doctor's moves each appointment in it to another free qualified doctor, or asks the patient to pick one of the nearest free times",
     success: 200,
+    response: returns<LeaveView>(),
     request: { path: leavePathSchema, body: leaveDecisionSchema },
   },
   "GET /api/support/patients": {
@@ -300,6 +346,7 @@ export const routes = {
     roles: { patient: "own", doctor: "own", nurse: "own", admin: "own", support: "own" },
     description: "Who the caller is: a patient's profile (name, contact, language, insurance and medical-record references), or a staff member's roles and clinics",
     success: 200,
+    response: returns<MeView>(),
     request: {},
   },
   "PUT /api/me": {
@@ -308,6 +355,7 @@ export const routes = {
     roles: { patient: "own" },
     description: "Replace the caller's profile: name, phone, preferred language, insurance and medical-record references (references only, no medical content)",
     success: 200,
+    response: returns<ReturnType<typeof patientMeView>>(),
     request: { body: profileSchema },
   },
   "GET /api/me/notification-preferences": {
@@ -316,6 +364,7 @@ export const routes = {
     roles: { patient: "own" },
     description: "The caller's notification preferences (channels in order, language, quiet hours, time zone), or the defaults",
     success: 200,
+    response: returns<Result<typeof getPreferences>>(),
     request: {},
   },
   "PUT /api/me/notification-preferences": {
@@ -324,6 +373,7 @@ export const routes = {
     roles: { patient: "own" },
     description: "Replace the caller's notification preferences",
     success: 200,
+    response: returns<Result<typeof setPreferences>>(),
     request: { body: notificationPreferencesSchema },
   },
   "GET /api/me/notifications": {
@@ -348,6 +398,7 @@ export const routes = {
     roles: { admin: "clinic" },
     description: "The audit trail by appointment, actor or clinic (newest first, cursor-paginated), with each entry's place in its clinic-day hash chain",
     success: 200,
+    response: returns<AuditPage>(),
     request: { query: auditQuerySchema },
   },
   "GET /api/admin/appointments/archive/{appointmentId}": {
@@ -366,6 +417,7 @@ export const routes = {
     roles: { admin: "clinic" },
     description: "Bookings, cancellations, no-shows, utilisation, lead time, pre-screening SLA and notification outcomes of a clinic (or the region) between two dates, per day and in total",
     success: 200,
+    response: returns<MetricsReport>(),
     request: { query: metricsQuerySchema },
   },
   ...adminRoutes,

@@ -6,6 +6,7 @@ import middy, { type MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type { z } from "zod";
 import { ValidationError } from "@carebook/core/errors";
+import type { ResponseOf } from "../contract";
 import { routes, type RouteDefinition, type RouteKey } from "../routes";
 import { authenticate, authorize, loadStaffMember, type Caller } from "./auth";
 import type { AuthorizerContext } from "./authorizer-context";
@@ -37,13 +38,13 @@ export interface HttpRequest<S extends Schemas> {
   now: number;
 }
 
-export interface HttpResult {
+export interface HttpResult<T = unknown> {
   status: number;
-  body: unknown;
+  body: T;
   headers?: Record<string, string>;
 }
 
-export function json(status: number, body: unknown, headers?: Record<string, string>): HttpResult {
+export function json<T>(status: number, body: T, headers?: Record<string, string>): HttpResult<T> {
   return { status, body, headers };
 }
 
@@ -147,7 +148,8 @@ function idempotency(routeKey: RouteKey): MiddlewareObj<Event> {
  */
 export function httpHandler<K extends RouteKey, S extends Schemas = RouteSchemas<K>>(
   routeKey: K,
-  fn: (request: HttpRequest<S>) => Promise<HttpResult>,
+  /** Must answer the type the route's entry declares (`response`), so clients can rely on it. */
+  fn: (request: HttpRequest<S>) => Promise<HttpResult<ResponseOf<K>>>,
   options: { idempotent?: boolean } = {},
 ) {
   const schemas: Schemas = (routes[routeKey] as RouteDefinition).request ?? {};

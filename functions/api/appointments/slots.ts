@@ -1,10 +1,10 @@
-import { slotView } from "@carebook/core/api";
+import { slotSearchView } from "@carebook/core/api";
 import { searchSlots } from "@carebook/core/appointment/booking";
 import { dynamo, env } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 
 export const handler = httpHandler("GET /api/appointments/available-slots", async ({ query, now }) => {
-  const { clinic, type, slots } = await searchSlots(dynamo().db, {
+  const result = await searchSlots(dynamo().db, {
     regionId: env("CAREBOOK_REGION_ID"),
     typeId: query.typeId,
     clinicId: query.clinicId,
@@ -12,10 +12,5 @@ export const handler = httpHandler("GET /api/appointments/available-slots", asyn
     toDate: query.to,
     now,
   });
-  return json(200, {
-    clinicId: clinic.clinicId,
-    typeId: type.typeId,
-    timeZone: clinic.timeZone,
-    slots: slots.map((s) => slotView(s, clinic.clinicId, type.typeId)),
-  });
+  return json(200, slotSearchView(result));
 });

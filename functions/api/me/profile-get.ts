@@ -1,14 +1,11 @@
-import { ensurePatientProfile, profileView } from "@carebook/core/patient";
+import { ensurePatientProfile, patientMeView, staffMeView, type MeView } from "@carebook/core/patient";
 import { dynamo, env } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 
 /** Who the caller is: a patient's profile (created from the token on first use), or a staff
  * member's record (roles, clinics, doctor). */
 export const handler = httpHandler("GET /api/me", async ({ caller, now }) => {
-  if (caller.staff) {
-    const { sub, name, email, roles, clinicIds, doctorId } = caller.staff;
-    return json(200, { id: sub, kind: "staff", name, email, roles, clinicIds, doctorId: doctorId ?? null });
-  }
+  if (caller.staff) return json<MeView>(200, staffMeView(caller.staff));
   const email = caller.email ?? "";
   const profile = await ensurePatientProfile(dynamo().db, {
     patientId: caller.sub,
@@ -17,5 +14,5 @@ export const handler = httpHandler("GET /api/me", async ({ caller, now }) => {
     email,
     now,
   });
-  return json(200, { kind: "patient", ...profileView(profile) });
+  return json<MeView>(200, patientMeView(profile));
 });

@@ -126,9 +126,24 @@ export function appointmentView(a: Appointment) {
 }
 export type AppointmentView = ReturnType<typeof appointmentView>;
 
+export type SlotView = ReturnType<typeof slotView>;
+
+/** A slot search's answer: the clinic's time zone (slots' `localStart` is in it) and the slots. */
+export function slotSearchView(result: { clinic: Clinic; type: AppointmentType; slots: Slot[] }) {
+  const { clinic, type } = result;
+  return {
+    clinicId: clinic.clinicId,
+    typeId: type.typeId,
+    timeZone: clinic.timeZone,
+    slots: result.slots.map((s) => slotView(s, clinic.clinicId, type.typeId)),
+  };
+}
+export type SlotSearchView = ReturnType<typeof slotSearchView>;
+
 export function clinicView(c: Clinic) {
   return { id: c.clinicId, name: c.name, timeZone: c.timeZone, address: c.address, phone: c.phone };
 }
+export type ClinicView = ReturnType<typeof clinicView>;
 
 export function appointmentTypeView(t: AppointmentType) {
   return {
@@ -144,6 +159,7 @@ export function appointmentTypeView(t: AppointmentType) {
     requiredSkill: t.requiredSkill,
   };
 }
+export type AppointmentTypeView = ReturnType<typeof appointmentTypeView>;
 
 /** The patient's view of their pre-screening (no staff notes, never the task token). */
 export function prescreeningView(a: Appointment, state: PrescreeningState, questionnaire: Questionnaire) {
@@ -160,6 +176,7 @@ export function prescreeningView(a: Appointment, state: PrescreeningState, quest
     releasedReason: state.releasedReason,
   };
 }
+export type PrescreeningView = ReturnType<typeof prescreeningView>;
 
 /** A nurse's view: the patient's answers and the whole timeline. */
 export function staffPrescreeningView(a: Appointment, state: PrescreeningState, questionnaire: Questionnaire, now: number) {
@@ -179,6 +196,7 @@ export function staffPrescreeningView(a: Appointment, state: PrescreeningState, 
     note: state.note,
   };
 }
+export type StaffPrescreeningView = ReturnType<typeof staffPrescreeningView>;
 
 export function screeningView(s: Screening, now: number) {
   return {
@@ -196,3 +214,4 @@ export function screeningView(s: Screening, now: number) {
     calledPatientAt: s.calledPatientAt,
   };
 }
+export type ScreeningView = ReturnType<typeof screeningView>;

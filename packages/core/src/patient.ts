@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Db, Patient } from "./entities";
+import type { Db, Patient, StaffMember } from "./entities";
 import { NotFoundError } from "./errors";
 import { toUtcIso } from "./schedule/slots";
 
@@ -71,6 +71,18 @@ export function profileView(p: Patient) {
     updatedAt: p.updatedAt ?? p.createdAt,
   };
 }
+
+/** GET/PUT /api/me for a patient: their profile. */
+export function patientMeView(p: Patient) {
+  return { kind: "patient" as const, ...profileView(p) };
+}
+
+/** GET /api/me for staff: their staff record (roles, clinics, doctor record). */
+export function staffMeView(m: StaffMember) {
+  return { kind: "staff" as const, id: m.sub, name: m.name, email: m.email, roles: m.roles, clinicIds: m.clinicIds, doctorId: m.doctorId ?? null };
+}
+
+export type MeView = ReturnType<typeof patientMeView> | ReturnType<typeof staffMeView>;
 
 /** Replaces the editable fields of an existing profile (404 if there is none). */
 export async function updateProfile(db: Db, patientId: string, input: ProfileInput, now: number): Promise<Patient> {

@@ -59,6 +59,7 @@ export function staffAppointmentView(a: Appointment, patientName: string | undef
   const { history: _history, ...view } = appointmentView(a);
   return { ...view, patient: { id: a.patientId, name: patientName ?? null }, notesRef: a.notesRef ?? null };
 }
+export type StaffAppointmentView = ReturnType<typeof staffAppointmentView>;
 
 /** The UTC window that holds every instant of the local dates from..to, in any zone. */
 function utcWindow(from: string, to: string) {

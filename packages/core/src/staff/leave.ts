@@ -76,6 +76,7 @@ export function leaveView(l: Leave) {
     outcome: (l.outcome as ReassignOutcome | undefined) ?? null,
   };
 }
+export type LeaveView = ReturnType<typeof leaveView>;
 
 export async function requestLeave(
   db: Db,
