@@ -52,6 +52,8 @@ export interface ApiServerOptions {
   /** Local-only endpoints, keyed "GET /local/whatever" (exact method and path). Unlike the
    * routes, they do not count as app work for the controllable clock (activity.ts). */
   extraRoutes?: Record<string, ExtraRoute>;
+  /** Answers GET/HEAD requests outside /api that no route matched: the web app (web.ts). */
+  fallback?: ExtraRoute;
   /** Runs after a local sign-up (creates the Patient record); a throw rolls the user back. */
   onSignup?: (user: LocalUser) => Promise<void> | void;
   /** Simulated Lambda timeout. Default 10 000 ms. */
@@ -769,6 +771,9 @@ export function createApiServer(options: ApiServerOptions): Server {
     if (extra) return extra(req, res);
 
     const match = matchRoute(compiled, method, rawPath);
+    if (match.kind === "not-found" && options.fallback && (method === "GET" || method === "HEAD") && !/^\/(api|local)\//.test(pathname)) {
+      return options.fallback(req, res);
+    }
     if (match.kind === "not-found") {
       req.resume();
       return sendError(res, 404, "ROUTE_NOT_FOUND", `No route for ${method} ${pathname}`);

@@ -20,6 +20,7 @@ import { createLocalIssuer, type LocalIssuer } from "./auth";
 import { clockRoutes, controllableClock, installControllableClock, type ControllableClock } from "./clock";
 import { findFreePort, makeDocumentClient, makeDynamoClient, startDynamoLocal } from "./dynamo";
 import { createApiServer, importHandler, listen, PROJECT_ROOT, type ExtraRoute } from "./http";
+import { webAppRoute } from "./web";
 import { DEMO_PASSWORD, DEMO_REGION_ID, demoUsers, seedDemoData } from "./seed";
 import { createLocalBus, eventsRoutes, startStreamConsumers, type LocalBus, type StreamConsumers } from "./events";
 import { outboxRoutes } from "./outbox";
@@ -157,6 +158,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       routes,
       issuer,
       loadHandler,
+      fallback: webAppRoute(),
       extraRoutes,
       onSignup: async (user) => {
         await ensurePatientProfile(db, {

@@ -1,0 +1,28 @@
+/** Where each kind of user starts, and what their navigation lists. */
+import { rolesOf, type Me, type Role } from "./session";
+
+export interface NavItem {
+  to: string;
+  label: string;
+}
+
+export const navByRole: Record<Role, NavItem[]> = {
+  patient: [
+    { to: "/appointments", label: "My appointments" },
+    { to: "/book", label: "Book" },
+    { to: "/preferences", label: "Notifications" },
+  ],
+  doctor: [{ to: "/staff/schedule", label: "My schedule" }],
+  nurse: [{ to: "/staff/prescreening", label: "Pre-screening" }],
+  admin: [{ to: "/admin/metrics", label: "Metrics" }],
+  support: [{ to: "/support", label: "Find a patient" }],
+};
+
+export function navOf(roles: Role[]): NavItem[] {
+  const seen = new Set<string>();
+  return roles.flatMap((r) => navByRole[r]).filter((item) => !seen.has(item.to) && seen.add(item.to));
+}
+
+export function homeOf(me: Me): string {
+  return navOf(rolesOf(me))[0]?.to ?? "/";
+}

@@ -1,0 +1,177 @@
+/**
+ * The signed-in session: tokens (kept in sessionStorage, so a closed tab signs out), their
+ * refresh before expiry, who the caller is (GET /api/me), and the typed client bound to it.
+ *
+ * Locally the runtime's issuer answers at /local-auth (one endpoint for both pools, staff with
+ * TOTP). The Cognito flow (authMode "cognito") is not written yet: see docs/web.md.
+ */
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { ApiError, createClient, type Call, type ResponseOf } from "./api/client";
+import { config } from "./config";
+
+export type Me = ResponseOf<"GET /api/me">;
+export type Role = "patient" | "doctor" | "nurse" | "admin" | "support";
+
+interface Tokens {
+  idToken: string;
+  refreshToken?: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+const STORAGE_KEY = "carebook.session";
+
+function loadTokens(): Tokens | undefined {
+  try {
+    const raw = sessionStorage.getItem(STORAGE_KEY);
+    return raw ? (JSON.parse(raw) as Tokens) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function storeTokens(tokens: Tokens | undefined) {
+  if (tokens) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(tokens));
+  else sessionStorage.removeItem(STORAGE_KEY);
+}
+
+async function authPost(path: string, body: unknown): Promise<Record<string, unknown>> {
+  if (config.authMode !== "local") throw new ApiError(501, "NOT_AVAILABLE", "Sign-in with Cognito is not available in this build yet");
+  let response: Response;
+  try {
+    response = await fetch(`${config.apiUrl}/local-auth/${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "NETWORK", "Carebook cannot be reached. Check your connection and try again.");
+  }
+  const parsed = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok) {
+    const error = (parsed.error ?? {}) as { code?: string; message?: string; details?: unknown };
+    throw new ApiError(response.status, error.code ?? `HTTP_${response.status}`, error.message ?? response.statusText, error.details);
+  }
+  return parsed;
+}
+
+function tokensFrom(answer: Record<string, unknown>, previous?: Tokens): Tokens {
+  return {
+    idToken: answer.idToken as string,
+    refreshToken: (answer.refreshToken as string | undefined) ?? previous?.refreshToken,
+    expiresAt: Date.now() + Number(answer.expiresIn ?? 900) * 1000,
+  };
+}
+
+/** Roles of the signed-in caller: a patient, or the staff record's roles. */
+export function rolesOf(me: Me | undefined): Role[] {
+  if (!me) return [];
+  return me.kind === "patient" ? ["patient"] : (me.roles as Role[]);
+}
+
+interface SessionValue {
+  me: Me | undefined;
+  roles: Role[];
+  /** The session is being restored from storage. */
+  loading: boolean;
+  call: Call;
+  /** The current bearer token (refreshed when close to expiry), for the WebSocket. */
+  token: () => Promise<string | undefined>;
+  signIn(input: { email: string; password: string; totp?: string }): Promise<Me>;
+  signUp(input: { name: string; email: string; password: string }): Promise<Me>;
+  signOut(): Promise<void>;
+  refreshMe(): Promise<void>;
+}
+
+const SessionContext = createContext<SessionValue | undefined>(undefined);
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [tokens, setTokens] = useState<Tokens | undefined>(loadTokens);
+  const [me, setMe] = useState<Me | undefined>();
+  const [loading, setLoading] = useState(() => loadTokens() !== undefined);
+
+  const update = useCallback((next: Tokens | undefined) => {
+    storeTokens(next);
+    setTokens(next);
+    if (!next) setMe(undefined);
+  }, []);
+
+  // Refreshed once at a time; a refresh that fails ends the session.
+  const token = useMemo(() => {
+    let refreshing: Promise<Tokens | undefined> | undefined;
+    return async () => {
+      const current = loadTokens();
+      if (!current) return undefined;
+      if (current.expiresAt - Date.now() > 60_000) return current.idToken;
+      if (!current.refreshToken) return current.idToken;
+      refreshing ??= authPost("token", { grantType: "refresh_token", refreshToken: current.refreshToken })
+        .then((answer) => {
+          const next = tokensFrom(answer, current);
+          update(next);
+          return next;
+        })
+        .catch(() => {
+          update(undefined);
+          return undefined;
+        })
+        .finally(() => (refreshing = undefined));
+      return (await refreshing)?.idToken;
+    };
+  }, [update]);
+
+  const call = useMemo(() => createClient({ token, onUnauthorized: () => update(undefined) }), [token, update]);
+
+  const refreshMe = useCallback(async () => {
+    setMe(await call("GET /api/me", {}));
+  }, [call]);
+
+  useEffect(() => {
+    if (!tokens || me) return;
+    let live = true;
+    call("GET /api/me", {})
+      .then((answer) => live && setMe(answer))
+      .catch(() => live && update(undefined))
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [tokens, me, call, update]);
+
+  const signIn = useCallback(
+    async (input: { email: string; password: string; totp?: string }) => {
+      const answer = await authPost("token", { email: input.email, password: input.password, ...(input.totp ? { totp: input.totp } : {}) });
+      const next = tokensFrom(answer);
+      update(next);
+      const who = await call("GET /api/me", {});
+      setMe(who);
+      return who;
+    },
+    [call, update],
+  );
+
+  const signUp = useCallback(
+    async (input: { name: string; email: string; password: string }) => {
+      await authPost("signup", input);
+      return signIn({ email: input.email, password: input.password });
+    },
+    [signIn],
+  );
+
+  const signOut = useCallback(async () => {
+    const current = loadTokens();
+    update(undefined);
+    if (current?.refreshToken) await authPost("revoke", { refreshToken: current.refreshToken }).catch(() => undefined);
+  }, [update]);
+
+  const value = useMemo<SessionValue>(
+    () => ({ me, roles: rolesOf(me), loading: loading && !me, call, token, signIn, signUp, signOut, refreshMe }),
+    [me, loading, call, token, signIn, signUp, signOut, refreshMe],
+  );
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): SessionValue {
+  const value = useContext(SessionContext);
+  if (!value) throw new Error("useSession outside SessionProvider");
+  return value;
+}

@@ -1,0 +1,129 @@
+/**
+ * The patient's side in a real browser: sign in, book and see the confirmation; a second
+ * viewer of the same day sees the slot go within 2 s (WebSocket); the whole booking by keyboard
+ * alone; axe on every patient page.
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoAxeViolations, launchBrowser, newPatient, screenshot, signedInContext, webUrl } from "./browser";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Opens the booking page on type × clinic and moves `weeks` weeks ahead. */
+async function openWeek(page: Page, weeks: number, typeId = "general-consultation", clinic = "London Central") {
+  await page.goto("/book");
+  await page.getByLabel("Visit type").selectOption(typeId);
+  await page.getByLabel("Clinic").selectOption({ label: clinic });
+  for (let i = 0; i < weeks; i++) await page.getByRole("button", { name: "Next week" }).click();
+  // The week's Monday has its slots (09:00–17:00 on weekdays at the demo clinics).
+  await expect.poll(() => page.locator("button.slot").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+}
+
+describe("patient", () => {
+  it("signs in, books a visit and sees the confirmation; another viewer of that day sees the slot go within 2 s", async () => {
+    const booker = await newPatient("booker");
+    const watcherUser = await newPatient("watcher");
+    const bookerContext = await browser.newContext({ baseURL: webUrl(), timezoneId: "America/New_York" });
+    const watcherContext = await signedInContext(browser, watcherUser);
+    try {
+      const page = await bookerContext.newPage();
+      await page.goto("/");
+      await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Sign in");
+      await screenshot(page, "sign-in");
+      await expectNoAxeViolations(page, "sign-in");
+      await page.getByLabel("E-mail").fill(booker.email);
+      await page.getByLabel("Password").fill(booker.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { level: 1, name: "My appointments" }).waitFor();
+      await expectNoAxeViolations(page, "my appointments (empty)");
+
+      const watcher = await watcherContext.newPage();
+      await openWeek(watcher, 6);
+      await openWeek(page, 6);
+      // The clinic's zone is said, and that the browser's (New York) differs.
+      await expect.poll(() => page.getByText("Your device is set to America/New_York").count()).toBe(1);
+
+      // A slot only one doctor is free for: booking it takes it from everyone.
+      const start = await page.locator("button.slot").first().getAttribute("data-start");
+      expect(start).toBeTruthy();
+      await fillSlotToOneDoctor(start!);
+      await openWeek(page, 6);
+      await openWeek(watcher, 6);
+      const slotOf = (p: Page) => p.locator(`button.slot[data-start="${start}"]`);
+      await expect.poll(() => watcher.locator(`button.slot[data-start="${start}"]`).count()).toBe(1);
+
+      await slotOf(page).click();
+      await expect.poll(() => slotOf(page).getAttribute("aria-pressed")).toBe("true");
+      await screenshot(page, "book");
+      await expectNoAxeViolations(page, "book (slot chosen)");
+      await page.getByLabel("Reason for the visit (optional)").fill("Persistent cough");
+      await page.getByRole("button", { name: "Book this time" }).click();
+
+      await page.getByText(/^Booked: Dr .+ will see you on/).waitFor({ timeout: 10_000 });
+      const bookedAt = Date.now();
+      await watcher.locator(`button.slot[data-start="${start}"]`).waitFor({ state: "detached", timeout: 2_000 });
+      const latencyMs = Date.now() - bookedAt;
+      console.log(`[browser] slot gone on the second viewer's page ${latencyMs} ms after the booking was confirmed`);
+      expect(latencyMs).toBeLessThan(2_000);
+
+      expect(await page.getByRole("heading", { level: 1 }).textContent()).toMatch(/^General consultation, /);
+      expect(await page.locator(".details").textContent()).toContain("Persistent cough");
+      await screenshot(page, "appointment-booked");
+      await expectNoAxeViolations(page, "appointment (booked)");
+      await screenshot(watcher, "book-second-viewer");
+
+      await page.getByRole("link", { name: "← All my appointments" }).click();
+      await page.getByRole("heading", { level: 1, name: "My appointments" }).waitFor();
+      await expect.poll(() => page.locator("li.appointment").count()).toBe(1);
+      await screenshot(page, "appointments");
+      await expectNoAxeViolations(page, "my appointments");
+
+      await page.getByRole("link", { name: "Notifications" }).click();
+      await page.getByRole("heading", { level: 1, name: "Notifications" }).waitFor();
+      await page.getByLabel("Text message (SMS)").check();
+      await page.getByLabel("Mobile number for text messages").fill("+447700900123");
+      await page.getByRole("button", { name: "Save preferences" }).click();
+      await page.getByText("Saved.").waitFor();
+      await screenshot(page, "preferences");
+      await expectNoAxeViolations(page, "notification preferences");
+    } finally {
+      await bookerContext.close();
+      await watcherContext.close();
+    }
+  });
+});
+
+/** Books `start` (General consultation, London Central) for new patients until one doctor is left free. */
+async function fillSlotToOneDoctor(start: string) {
+  const query = new URLSearchParams({ typeId: "general-consultation", clinicId: "london-central", from: start.slice(0, 10), to: start.slice(0, 10) });
+  for (let i = 0; i < 20; i++) {
+    const filler = await newPatient("filler");
+    const token = await tokenOf(filler.email, filler.password);
+    const slots = (await (await fetch(`${webUrl()}/api/appointments/available-slots?${query}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      slots: Array<{ start: string; freeDoctors: number }>;
+    };
+    const free = slots.slots.find((s) => s.start === start)?.freeDoctors ?? 0;
+    if (free <= 1) {
+      expect(free).toBe(1);
+      return;
+    }
+    const booked = await fetch(`${webUrl()}/api/appointments`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ typeId: "general-consultation", clinicId: "london-central", start }),
+    });
+    expect(booked.status).toBe(201);
+  }
+  throw new Error("the slot kept more than one free doctor");
+}
+
+async function tokenOf(email: string, password: string): Promise<string> {
+  const response = await fetch(`${webUrl()}/local-auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password }) });
+  return ((await response.json()) as { idToken: string }).idToken;
+}
