@@ -15,6 +15,9 @@ export interface Returns<T> {
 /** In a route entry: `response: returns<AppointmentView>()`. */
 export const returns = <T>(): Returns<T> => ({});
 
+/** A core function's resolved result (for a route's `response`). */
+export type Result<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
+
 type Route<K extends RouteKey> = (typeof routes)[K];
 type RequestPart<K extends RouteKey, P extends "body" | "query" | "path"> = Route<K> extends { request: { [Q in P]: infer S extends z.ZodType } }
   ? S

@@ -26,6 +26,11 @@ import {
   updateTypeSchema,
 } from "@carebook/core/admin/schemas";
 import { staffPathSchema, staffRecordSchema } from "@carebook/core/admin/staff";
+import type { AdminClinicView, AdminDoctorView, AdminTypeView, RegionSettingsView } from "@carebook/core/admin/schemas";
+import type { StaffView } from "@carebook/core/admin/staff";
+import type { deactivateClinic } from "@carebook/core/admin/clinics";
+import type { deactivateDoctor } from "@carebook/core/admin/doctors";
+import { returns, type Result } from "./contract";
 import type { RouteDefinition } from "./routes";
 
 export const adminRoutes = {
@@ -35,6 +40,7 @@ export const adminRoutes = {
     roles: { admin: "clinic" },
     description: "The administrator's clinics, inactive ones included",
     success: 200,
+    response: returns<{ clinics: AdminClinicView[] }>(),
     request: {},
   },
   "POST /api/admin/clinics": {
@@ -43,6 +49,7 @@ export const adminRoutes = {
     roles: { admin: "any" },
     description: "Create a clinic (409 if the id exists); the creating administrator's staff record gains it (audited)",
     success: 201,
+    response: returns<AdminClinicView>(),
     request: { body: createClinicSchema },
   },
   "PUT /api/admin/clinics/{clinicId}": {
@@ -51,6 +58,7 @@ export const adminRoutes = {
     roles: { admin: "clinic" },
     description: "Change a clinic's name, time zone, address or phone (fields left out stay; audited with before/after)",
     success: 200,
+    response: returns<{ clinic: AdminClinicView; changed: string[] }>(),
     request: { path: clinicPathSchema, body: updateClinicSchema },
   },
   "POST /api/admin/clinics/{clinicId}/deactivate": {
@@ -59,6 +67,7 @@ export const adminRoutes = {
     roles: { admin: "clinic" },
     description: "Take a clinic out of the catalog; 409 listing its future appointments unless force (they stay booked; audited)",
     success: 200,
+    response: returns<{ clinic: AdminClinicView; changed: boolean; futureBookings: Result<typeof deactivateClinic>["futureBookings"] }>(),
     request: { path: clinicPathSchema, body: deactivateClinicSchema },
   },
   "GET /api/admin/doctors": {
@@ -67,6 +76,7 @@ export const adminRoutes = {
     roles: { admin: "clinic" },
     description: "The doctors of the administrator's clinics (or of one of them), inactive ones included",
     success: 200,
+    response: returns<{ doctors: AdminDoctorView[] }>(),
     request: { query: listDoctorsQuerySchema },
   },
   "POST /api/admin/doctors": {
@@ -75,6 +85,7 @@ export const adminRoutes = {
     roles: { admin: "clinic" },
     description: "Create a doctor at active clinics of the administrator's (no availability yet; audited per clinic)",
     success: 201,
+    response: returns<AdminDoctorView>(),
     request: { body: createDoctorSchema },
   },
   "PUT /api/admin/doctors/{doctorId}": {
@@ -83,6 +94,7 @@ export const adminRoutes = {
     roles: { admin: "clinic" },
     description: "Change a doctor's name, skills, languages, clinics or account link; 409 if future bookings would lose their doctor (audited per clinic)",
     success: 200,
+    response: returns<{ doctor: AdminDoctorView; changed: string[] }>(),
     request: { path: doctorPathSchema, body: updateDoctorSchema },
   },
   "POST /api/admin/doctors/{doctorId}/deactivate": {
@@ -91,6 +103,7 @@ export const adminRoutes = {
     roles: { admin: "clinic" },
     description: "Deactivate a doctor; 409 DOCTOR_HAS_BOOKINGS listing their future appointments while they have any (audited per clinic)",
     success: 200,
+    response: returns<{ doctor: AdminDoctorView; changed: boolean; outcome: NonNullable<Result<typeof deactivateDoctor>["outcome"]> | null }>(),
     request: { path: doctorPathSchema, body: deactivateDoctorSchema },
   },
   "GET /api/admin/types": {
@@ -99,6 +112,7 @@ export const adminRoutes = {
     roles: { admin: "any" },
     description: "Every appointment type of the region with all its settings, inactive ones included",
     success: 200,
+    response: returns<{ types: AdminTypeView[] }>(),
     request: {},
   },
   "POST /api/admin/types": {
@@ -107,6 +121,7 @@ export const adminRoutes = {
     roles: { admin: "any" },
     description: "Create an appointment type (409 if the id exists; audited)",
     success: 201,
+    response: returns<AdminTypeView>(),
     request: { body: createTypeSchema },
   },
   "PUT /api/admin/types/{typeId}": {
@@ -115,6 +130,7 @@ export const adminRoutes = {
     roles: { admin: "any" },
     description: "Change an appointment type's settings (fields left out stay; the result must pass the type's rules; audited)",
     success: 200,
+    response: returns<{ type: AdminTypeView; changed: string[] }>(),
     request: { path: typePathSchema, body: updateTypeSchema },
   },
   "POST /api/admin/types/{typeId}/deactivate": {
@@ -123,6 +139,7 @@ export const adminRoutes = {
     roles: { admin: "any" },
     description: "Take an appointment type out of the catalog (booked appointments of it stay; audited)",
     success: 200,
+    response: returns<{ type: AdminTypeView; changed: boolean }>(),
     request: { path: typePathSchema, body: deactivateTypeSchema },
   },
   "GET /api/admin/region": {
@@ -131,6 +148,7 @@ export const adminRoutes = {
     roles: { admin: "any" },
     description: "The region's settings: default time zone, retention, default reminder times",
     success: 200,
+    response: returns<RegionSettingsView>(),
     request: {},
   },
   "PUT /api/admin/region": {
@@ -139,6 +157,7 @@ export const adminRoutes = {
     roles: { admin: "any" },
     description: "Change the region's settings (fields left out stay; audited with before/after)",
     success: 200,
+    response: returns<{ region: RegionSettingsView; changed: string[] }>(),
     request: { body: updateRegionSchema },
   },
   "GET /api/admin/staff": {
@@ -147,6 +166,7 @@ export const adminRoutes = {
     roles: { admin: "clinic" },
     description: "The staff of the administrator's clinics: roles, clinics, doctor record, active",
     success: 200,
+    response: returns<{ staff: StaffView[] }>(),
     request: {},
   },
   "PUT /api/admin/staff/{sub}": {
@@ -155,6 +175,7 @@ export const adminRoutes = {
     roles: { admin: "clinic" },
     description: "Create or replace a staff member's record (the staff pool user's `sub`): roles, clinics, doctor record, active; audited",
     success: 200,
+    response: returns<{ staff: StaffView; created: boolean }>(),
     request: { path: staffPathSchema, body: staffRecordSchema },
   },
 } as const satisfies Record<string, RouteDefinition>;

@@ -41,11 +41,13 @@ import type {
 import type { AuditPage } from "@carebook/core/audit/query";
 import type { MetricsReport } from "@carebook/core/metrics/query";
 import type { getPreferences, setPreferences } from "@carebook/core/notifications/messages";
+import type { sendEmergencyNotice } from "@carebook/core/notifications/emergency";
 import type { MeView, patientMeView } from "@carebook/core/patient";
+import type { findPatients, patientAppointmentsForSupport } from "@carebook/core/support";
 import type { doctorSchedule, listStaffAppointments, StaffAppointmentView } from "@carebook/core/staff/appointments";
 import type { availabilityView, changeAvailability } from "@carebook/core/staff/availability";
 import type { LeaveView, listLeave } from "@carebook/core/staff/leave";
-import { returns, type Returns } from "./contract";
+import { returns, type Result, type Returns } from "./contract";
 import { adminRoutes } from "./routes-admin";
 
 export type Role = "patient" | "doctor" | "nurse" | "admin" | "support";
@@ -61,9 +63,6 @@ export const allRoles: readonly Role[] = ["patient", "doctor", "nurse", "admin",
  * A resource outside the rule answers 404 when it is named by id (it does not exist for you)
  * and 403 when the caller named a clinic that is not theirs.
  */
-/** A core function's resolved result (a route's `response`). */
-type Result<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
-
 export type Scope = "any" | "own" | "clinic";
 export type RouteAccess = { readonly [R in Role]?: Scope };
 
@@ -329,6 +328,7 @@ export const routes = {
     roles: { support: "any" },
     description: "Find the patient who calls by e-mail (audited)",
     success: 200,
+    response: returns<{ patients: Result<typeof findPatients> }>(),
     request: { query: patientSearchQuerySchema },
   },
   "GET /api/support/patients/{patientId}/appointments": {
@@ -337,6 +337,7 @@ export const routes = {
     roles: { support: "any" },
     description: "A patient's appointments as the patient sees them, without pre-screening (audited); cancel on their behalf with POST /api/appointments/{id}/cancel and a reason",
     success: 200,
+    response: returns<Result<typeof patientAppointmentsForSupport>>(),
     request: { path: supportPatientPathSchema, query: supportAppointmentsQuerySchema },
   },
   "GET /api/me": {
@@ -390,6 +391,7 @@ export const routes = {
     roles: { admin: "clinic" },
     description: "Tell every patient booked at a clinic on a day something urgent, on every channel they allow, quiet hours or not (audited per appointment)",
     success: 202,
+    response: returns<Result<typeof sendEmergencyNotice>>(),
     request: { body: emergencyNoticeSchema },
   },
   "GET /api/admin/appointments/audit": {

@@ -68,8 +68,10 @@ export async function signedInContext(browser: Browser, user: { email: string; p
   const tokens = await authPost("token", { email: user.email, password: user.password, ...(user.totp ? { totp: user.totp } : {}) });
   const session = JSON.stringify({ idToken: tokens.idToken, refreshToken: tokens.refreshToken, expiresAt: Date.now() + Number(tokens.expiresIn) * 1000 });
   const context = await browser.newContext({ baseURL: webUrl(), timezoneId: "America/New_York" });
+  // Runs in the page (the DOM's types are not in this Node project's lib).
   await context.addInitScript((value) => {
-    if (!sessionStorage.getItem("carebook.session")) sessionStorage.setItem("carebook.session", value);
+    const storage = (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).sessionStorage;
+    if (!storage.getItem("carebook.session")) storage.setItem("carebook.session", value);
   }, session);
   return context;
 }
@@ -79,9 +81,11 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 /** axe-core over the whole page against WCAG 2.0–2.2 A and AA; fails listing each violation. */
 export async function expectNoAxeViolations(page: Page, label: string) {
   await page.addScriptTag({ content: axeSource });
+  // Runs in the page (the DOM's types are not in this Node project's lib).
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown }> }> }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } });
+    type Result = { violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: unknown }> }> };
+    const page = globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<Result> }; document: unknown };
+    const result = await page.axe.run(page.document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
   });
   expect(violations, `axe violations on ${label}`).toEqual([]);

@@ -343,6 +343,7 @@ export type UpdateRegion = z.infer<typeof updateRegionSchema>;
 export function adminClinicView(c: Clinic) {
   return { ...clinicView(c), active: c.active, updatedAt: c.updatedAt };
 }
+export type AdminClinicView = ReturnType<typeof adminClinicView>;
 
 export function adminDoctorView(d: Doctor) {
   return {
@@ -356,6 +357,7 @@ export function adminDoctorView(d: Doctor) {
     updatedAt: d.updatedAt,
   };
 }
+export type AdminDoctorView = ReturnType<typeof adminDoctorView>;
 
 export function adminTypeView(t: AppointmentType) {
   return {
@@ -366,6 +368,7 @@ export function adminTypeView(t: AppointmentType) {
     updatedAt: t.updatedAt,
   };
 }
+export type AdminTypeView = ReturnType<typeof adminTypeView>;
 
 export function regionSettingsView(r: Region) {
   return {
@@ -378,3 +381,4 @@ export function regionSettingsView(r: Region) {
     updatedAt: r.updatedAt,
   };
 }
+export type RegionSettingsView = ReturnType<typeof regionSettingsView>;

@@ -49,6 +49,7 @@ export function staffView(m: StaffMember) {
     updatedAt: m.updatedAt ?? null,
   };
 }
+export type StaffView = ReturnType<typeof staffView>;
 
 /** The staff of the caller's clinics (all of the region's for a region-wide caller), by name. */
 export async function listStaff(db: Db, regionId: string, access: ClinicAccess) {
