@@ -8,11 +8,12 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { expect, inject } from "vitest";
+import { expect } from "vitest";
+import { apiUrl } from "../integration/harness";
 
-export const webUrl = () => inject("webUrl");
+export { DEMO_PASSWORD, newPatient, signIn } from "../integration/harness";
+export const webUrl = () => apiUrl();
 export const SCREENSHOT_DIR = fileURLToPath(new URL("../../test-results/screenshots/", import.meta.url));
-export const DEMO_PASSWORD = "carebook-demo-1";
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
@@ -31,42 +32,13 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-async function authPost(path: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${webUrl()}/local-auth/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const parsed = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(parsed)}`);
-  return parsed;
-}
-
-export interface TestUser {
-  email: string;
-  password: string;
-  name: string;
-}
-
-let counter = 0;
-/** A new patient account (through the issuer's sign-up, as the app's form does). */
-export async function newPatient(label = "patient"): Promise<TestUser> {
-  const user = {
-    email: `${label}-${Date.now().toString(36)}-${++counter}-${Math.random().toString(36).slice(2, 6)}@browser.carebook.test`,
-    password: "browser-test-password-1",
-    name: `${label[0]!.toUpperCase()}${label.slice(1)} Browser ${counter}`,
-  };
-  await authPost("signup", user);
-  return user;
-}
-
 /**
- * A context already signed in as `user` (the session the app keeps in sessionStorage), for
- * tests whose subject is not the sign-in form.
+ * A context signed in with `idToken` (the session the app keeps in sessionStorage), for tests
+ * whose subject is not the sign-in form. Tokens come from the harness's `signIn` (demo staff
+ * with their TOTP) or `newPatient`. The browser's zone is New York, not the clinics'.
  */
-export async function signedInContext(browser: Browser, user: { email: string; password: string; totp?: string }): Promise<BrowserContext> {
-  const tokens = await authPost("token", { email: user.email, password: user.password, ...(user.totp ? { totp: user.totp } : {}) });
-  const session = JSON.stringify({ idToken: tokens.idToken, refreshToken: tokens.refreshToken, expiresAt: Date.now() + Number(tokens.expiresIn) * 1000 });
+export async function signedInContext(browser: Browser, idToken: string): Promise<BrowserContext> {
+  const session = JSON.stringify({ idToken, expiresAt: jwtExpiry(idToken) });
   const context = await browser.newContext({ baseURL: webUrl(), timezoneId: "America/New_York" });
   // Runs in the page (the DOM's types are not in this Node project's lib).
   await context.addInitScript((value) => {
@@ -74,6 +46,10 @@ export async function signedInContext(browser: Browser, user: { email: string; p
     if (!storage.getItem("carebook.session")) storage.setItem("carebook.session", value);
   }, session);
   return context;
+}
+
+function jwtExpiry(jwt: string): number {
+  return JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")).exp * 1000;
 }
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");

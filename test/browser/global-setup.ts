@@ -3,12 +3,6 @@ import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 import { spawnRuntime } from "../support/runtime-process";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    webUrl: string;
-  }
-}
-
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
@@ -18,6 +12,9 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export default async function setup(project: TestProject) {
   execFileSync("npm", ["run", "build:web", "--silent"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   const runtime = await spawnRuntime();
-  project.provide("webUrl", runtime.url);
+  // The integration harness (test/integration/harness.ts: api, signIn, newPatient…) works here too.
+  project.provide("apiUrl", runtime.url);
+  project.provide("dynamoEndpoint", runtime.dynamoEndpoint);
+  project.provide("tableName", runtime.tableName);
   return () => runtime.stop();
 }

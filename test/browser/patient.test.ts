@@ -5,7 +5,11 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { book, GENERAL, LONDON, slots } from "../integration/harness";
 import { expectNoAxeViolations, launchBrowser, newPatient, screenshot, signedInContext, webUrl } from "./browser";
+
+/** newPatient's password (test/integration/harness.ts). */
+const PATIENT_PASSWORD = "correct-horse-battery";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -27,10 +31,9 @@ async function openWeek(page: Page, weeks: number, typeId = "general-consultatio
 
 describe("patient", () => {
   it("signs in, books a visit and sees the confirmation; another viewer of that day sees the slot go within 2 s", async () => {
-    const booker = await newPatient("booker");
-    const watcherUser = await newPatient("watcher");
+    const booker = await newPatient("Booker");
+    const watcherContext = await signedInContext(browser, (await newPatient("Watcher")).token);
     const bookerContext = await browser.newContext({ baseURL: webUrl(), timezoneId: "America/New_York" });
-    const watcherContext = await signedInContext(browser, watcherUser);
     try {
       const page = await bookerContext.newPage();
       await page.goto("/");
@@ -38,7 +41,7 @@ describe("patient", () => {
       await screenshot(page, "sign-in");
       await expectNoAxeViolations(page, "sign-in");
       await page.getByLabel("E-mail").fill(booker.email);
-      await page.getByLabel("Password").fill(booker.password);
+      await page.getByLabel("Password").fill(PATIENT_PASSWORD);
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("heading", { level: 1, name: "My appointments" }).waitFor();
       await expectNoAxeViolations(page, "my appointments (empty)");
@@ -101,29 +104,16 @@ describe("patient", () => {
 
 /** Books `start` (General consultation, London Central) for new patients until one doctor is left free. */
 async function fillSlotToOneDoctor(start: string) {
-  const query = new URLSearchParams({ typeId: "general-consultation", clinicId: "london-central", from: start.slice(0, 10), to: start.slice(0, 10) });
+  const date = start.slice(0, 10);
   for (let i = 0; i < 20; i++) {
-    const filler = await newPatient("filler");
-    const token = await tokenOf(filler.email, filler.password);
-    const slots = (await (await fetch(`${webUrl()}/api/appointments/available-slots?${query}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
-      slots: Array<{ start: string; freeDoctors: number }>;
-    };
-    const free = slots.slots.find((s) => s.start === start)?.freeDoctors ?? 0;
+    const filler = await newPatient("Filler");
+    const found = await slots(filler.token, { typeId: GENERAL, clinicId: LONDON, from: date, to: date });
+    const free = found.find((s) => s.start === start)?.freeDoctors ?? 0;
     if (free <= 1) {
       expect(free).toBe(1);
       return;
     }
-    const booked = await fetch(`${webUrl()}/api/appointments`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ typeId: "general-consultation", clinicId: "london-central", start }),
-    });
-    expect(booked.status).toBe(201);
+    expect((await book(filler.token, start)).status).toBe(201);
   }
   throw new Error("the slot kept more than one free doctor");
-}
-
-async function tokenOf(email: string, password: string): Promise<string> {
-  const response = await fetch(`${webUrl()}/local-auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password }) });
-  return ((await response.json()) as { idToken: string }).idToken;
 }

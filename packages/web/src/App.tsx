@@ -10,6 +10,10 @@ import { Appointments } from "./pages/patient/Appointments";
 import { Book } from "./pages/patient/Book";
 import { Preferences } from "./pages/patient/Preferences";
 import { SignIn, SignUp } from "./pages/SignIn";
+import { AvailabilityPage } from "./pages/staff/Availability";
+import { LeavePage } from "./pages/staff/Leave";
+import { PrescreeningQueue } from "./pages/staff/Prescreening";
+import { SchedulePage } from "./pages/staff/Schedule";
 import { Loading, Page } from "./components/ui";
 import { RealtimeProvider, useRealtimeConnected } from "./realtime";
 import { SessionProvider, useSession, type Role } from "./session";
@@ -101,6 +105,10 @@ export function App() {
               <Route path="/appointments" element={<Only roles={["patient"]}><Appointments /></Only>} />
               <Route path="/appointments/:id" element={<Only roles={["patient"]}><AppointmentDetail /></Only>} />
               <Route path="/preferences" element={<Only roles={["patient"]}><Preferences /></Only>} />
+              <Route path="/staff/schedule" element={<Only roles={["doctor"]}><SchedulePage /></Only>} />
+              <Route path="/staff/availability" element={<Only roles={["doctor"]}><AvailabilityPage /></Only>} />
+              <Route path="/staff/leave" element={<Only roles={["doctor", "nurse"]}><LeavePage /></Only>} />
+              <Route path="/staff/prescreening" element={<Only roles={["nurse", "admin"]}><PrescreeningQueue /></Only>} />
               <Route path="*" element={<NotFound />} />
             </Routes>
           </Frame>

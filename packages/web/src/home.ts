@@ -12,8 +12,15 @@ export const navByRole: Record<Role, NavItem[]> = {
     { to: "/book", label: "Book" },
     { to: "/preferences", label: "Notifications" },
   ],
-  doctor: [{ to: "/staff/schedule", label: "My schedule" }],
-  nurse: [{ to: "/staff/prescreening", label: "Pre-screening" }],
+  doctor: [
+    { to: "/staff/schedule", label: "My schedule" },
+    { to: "/staff/availability", label: "Working hours" },
+    { to: "/staff/leave", label: "Leave" },
+  ],
+  nurse: [
+    { to: "/staff/prescreening", label: "Pre-screening" },
+    { to: "/staff/leave", label: "Leave" },
+  ],
   admin: [{ to: "/admin/metrics", label: "Metrics" }],
   support: [{ to: "/support", label: "Find a patient" }],
 };

@@ -47,7 +47,8 @@ export interface Loaded<T> {
   data: T | undefined;
   error: unknown;
   loading: boolean;
-  reload: () => Promise<void>;
+  /** Loads again; resolves with the new value (undefined if it failed or was superseded). */
+  reload: () => Promise<T | undefined>;
 }
 
 /** Runs `load` now and whenever `deps` change; `reload` runs it again (keeping the data shown meanwhile). */
@@ -59,19 +60,21 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: read
   latest.current = load;
   const current = useRef<AbortController | undefined>(undefined);
 
-  const run = useCallback(async () => {
+  const run = useCallback(async (): Promise<T | undefined> => {
     current.current?.abort();
     const controller = new AbortController();
     current.current = controller;
     setLoading(true);
     try {
       const value = await latest.current(controller.signal);
-      if (controller.signal.aborted) return;
+      if (controller.signal.aborted) return undefined;
       setData(value);
       setError(undefined);
+      return value;
     } catch (caught) {
-      if (controller.signal.aborted) return;
+      if (controller.signal.aborted) return undefined;
       setError(caught);
+      return undefined;
     } finally {
       if (!controller.signal.aborted) setLoading(false);
     }

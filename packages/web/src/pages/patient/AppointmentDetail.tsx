@@ -29,7 +29,12 @@ export function AppointmentDetail() {
 
   usePushes((push) => {
     if (push.type !== "appointment" || push.appointmentId !== id) return;
-    void appointment.reload().then(() => setAnnouncement(push.status ? `Status updated: ${statusLabel(push.status)}` : "This appointment was updated"));
+    const before = appointment.data;
+    void appointment.reload().then((after) => {
+      if (!after || !before) return;
+      if (after.status !== before.status) setAnnouncement(`Status updated: ${statusLabel(after.status)}`);
+      else if (after.start !== before.start || after.doctor.id !== before.doctor.id) setAnnouncement("This appointment was changed");
+    });
   });
 
   const a = appointment.data;
