@@ -1,5 +1,6 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
+import { VitePWA } from "vite-plugin-pwa";
 
 /**
  * The web app. `npm start` builds it and the local runtime serves `dist/` on the API's own
@@ -10,7 +11,34 @@ import { defineConfig } from "vite";
 const api = process.env.CAREBOOK_API ?? "http://127.0.0.1:3000";
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    // Installable: the manifest, and our own service worker (src/sw.ts) with the app shell
+    // precached by workbox, so the app opens offline (its data: src/offline.ts).
+    VitePWA({
+      strategies: "injectManifest",
+      srcDir: "src",
+      filename: "sw.ts",
+      injectRegister: false,
+      manifest: {
+        name: "Carebook",
+        short_name: "Carebook",
+        description: "Book, move and follow your clinic appointments",
+        start_url: "/",
+        scope: "/",
+        display: "standalone",
+        background_color: "#ffffff",
+        theme_color: "#0b5394",
+        icons: [
+          { src: "/icon-192.png", sizes: "192x192", type: "image/png" },
+          { src: "/icon-512.png", sizes: "512x512", type: "image/png" },
+          { src: "/icon-512.png", sizes: "512x512", type: "image/png", purpose: "maskable" },
+          { src: "/icon.svg", sizes: "any", type: "image/svg+xml" },
+        ],
+      },
+      injectManifest: { globPatterns: ["**/*.{js,css,html,svg,png,webmanifest}"] },
+    }),
+  ],
   build: { outDir: "dist", emptyOutDir: true, sourcemap: true },
   server: {
     proxy: {

@@ -10,7 +10,13 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
  * Local, any free port) that serves it with the API, the issuer and the WebSocket.
  */
 export default async function setup(project: TestProject) {
-  execFileSync("npm", ["run", "build:web", "--silent"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  // NODE_ENV is "test" under vitest, which Vite would honour: a development build of React
+  // and no service worker. Build what `npm start` serves.
+  execFileSync("npm", ["run", "build:web", "--silent"], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, NODE_ENV: "production" },
+  });
   const runtime = await spawnRuntime();
   // The integration harness (test/integration/harness.ts: api, signIn, newPatient…) works here too.
   project.provide("apiUrl", runtime.url);

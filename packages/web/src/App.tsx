@@ -8,6 +8,7 @@ import { homeOf, navOf } from "./home";
 import { AppointmentDetail } from "./pages/patient/AppointmentDetail";
 import { Appointments } from "./pages/patient/Appointments";
 import { Book } from "./pages/patient/Book";
+import { OfflineAppointments } from "./pages/patient/OfflineAppointments";
 import { Preferences } from "./pages/patient/Preferences";
 import { SignIn, SignUp } from "./pages/SignIn";
 import { AvailabilityPage } from "./pages/staff/Availability";
@@ -101,6 +102,7 @@ export function App() {
               <Route path="/" element={<Home />} />
               <Route path="/signin" element={<SignIn />} />
               <Route path="/signup" element={<SignUp />} />
+              <Route path="/offline" element={<OfflineAppointments />} />
               <Route path="/book" element={<Only roles={["patient"]}><Book /></Only>} />
               <Route path="/appointments" element={<Only roles={["patient"]}><Appointments /></Only>} />
               <Route path="/appointments/:id" element={<Only roles={["patient"]}><AppointmentDetail /></Only>} />

@@ -8,6 +8,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { ApiError, createClient, type Call, type ResponseOf } from "./api/client";
 import { config } from "./config";
+import { clearSnapshot } from "./offline";
 
 export type Me = ResponseOf<"GET /api/me">;
 export type Role = "patient" | "doctor" | "nurse" | "admin" | "support";
@@ -20,6 +21,17 @@ interface Tokens {
 }
 
 const STORAGE_KEY = "carebook.session";
+/** Who the caller is, kept with the tokens so the app can render when Carebook is unreachable. */
+const ME_KEY = "carebook.me";
+
+function loadMe(): Me | undefined {
+  try {
+    const raw = sessionStorage.getItem(ME_KEY);
+    return raw ? (JSON.parse(raw) as Me) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function loadTokens(): Tokens | undefined {
   try {
@@ -32,7 +44,10 @@ function loadTokens(): Tokens | undefined {
 
 function storeTokens(tokens: Tokens | undefined) {
   if (tokens) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(tokens));
-  else sessionStorage.removeItem(STORAGE_KEY);
+  else {
+    sessionStorage.removeItem(STORAGE_KEY);
+    sessionStorage.removeItem(ME_KEY);
+  }
 }
 
 async function authPost(path: string, body: unknown): Promise<Record<string, unknown>> {
@@ -87,14 +102,21 @@ const SessionContext = createContext<SessionValue | undefined>(undefined);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [tokens, setTokens] = useState<Tokens | undefined>(loadTokens);
-  const [me, setMe] = useState<Me | undefined>();
+  const [me, setMeState] = useState<Me | undefined>(() => (loadTokens() ? loadMe() : undefined));
+  const setMe = useCallback((value: Me | undefined) => {
+    if (value) sessionStorage.setItem(ME_KEY, JSON.stringify(value));
+    setMeState(value);
+  }, []);
   const [loading, setLoading] = useState(() => loadTokens() !== undefined);
 
-  const update = useCallback((next: Tokens | undefined) => {
-    storeTokens(next);
-    setTokens(next);
-    if (!next) setMe(undefined);
-  }, []);
+  const update = useCallback(
+    (next: Tokens | undefined) => {
+      storeTokens(next);
+      setTokens(next);
+      if (!next) setMe(undefined);
+    },
+    [setMe],
+  );
 
   // Refreshed once at a time; a refresh that fails ends the session.
   const token = useMemo(() => {
@@ -110,9 +132,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           update(next);
           return next;
         })
-        .catch(() => {
-          update(undefined);
-          return undefined;
+        .catch((error: unknown) => {
+          // Refused: the session is over. Unreachable: keep it for when the network is back.
+          if (!(error instanceof ApiError && error.status === 0)) update(undefined);
+          return current;
         })
         .finally(() => (refreshing = undefined));
       return (await refreshing)?.idToken;
@@ -123,19 +146,20 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const refreshMe = useCallback(async () => {
     setMe(await call("GET /api/me", {}));
-  }, [call]);
+  }, [call, setMe]);
 
   useEffect(() => {
     if (!tokens || me) return;
     let live = true;
     call("GET /api/me", {})
       .then((answer) => live && setMe(answer))
-      .catch(() => live && update(undefined))
+      // Only a refusal ends the session; an unreachable Carebook (status 0) does not.
+      .catch((error: unknown) => live && error instanceof ApiError && error.status !== 0 && update(undefined))
       .finally(() => live && setLoading(false));
     return () => {
       live = false;
     };
-  }, [tokens, me, call, update]);
+  }, [tokens, me, call, update, setMe]);
 
   const signIn = useCallback(
     async (input: { email: string; password: string; totp?: string }) => {
@@ -146,7 +170,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       setMe(who);
       return who;
     },
-    [call, update],
+    [call, update, setMe],
   );
 
   const signUp = useCallback(
@@ -160,6 +184,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const signOut = useCallback(async () => {
     const current = loadTokens();
     update(undefined);
+    clearSnapshot();
     if (current?.refreshToken) await authPost("revoke", { refreshToken: current.refreshToken }).catch(() => undefined);
   }, [update]);
 

@@ -5,6 +5,7 @@ import { ApiError } from "../api/client";
 import { ErrorNotice, Notice, Page } from "../components/ui";
 import { useSession } from "../session";
 import { homeOf } from "../home";
+import { loadSnapshot } from "../offline";
 
 export function SignIn() {
   const { signIn } = useSession();
@@ -78,6 +79,11 @@ export function SignIn() {
         <p>
           New patient? <Link to="/signup">Create an account</Link>
         </p>
+        {loadSnapshot() ? (
+          <p>
+            No connection? <Link to="/offline">See the appointments saved on this device</Link>
+          </p>
+        ) : null}
       </form>
     </Page>
   );

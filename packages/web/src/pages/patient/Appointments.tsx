@@ -1,17 +1,28 @@
 /** The patient's appointments: upcoming first (soonest first), then past (latest first). */
+import { useEffect } from "react";
 import { Link } from "react-router";
-import type { ResponseOf } from "../../api/client";
+import { ApiError, type ResponseOf } from "../../api/client";
 import { useCatalog } from "../../catalog";
 import { ErrorNotice, Loading, Page, StatusBadge, useLoad } from "../../components/ui";
 import { formatDateTime } from "../../lib/time";
+import { loadSnapshot, saveSnapshot } from "../../offline";
 import { usePushes } from "../../realtime";
+import { OfflineList, OfflineNotice } from "./OfflineAppointments";
 import { useSession } from "../../session";
 
 type Appointment = ResponseOf<"GET /api/appointments">["appointments"][number];
 
 export function Appointments() {
-  const { call } = useSession();
+  const { call, me } = useSession();
+  const catalog = useCatalog();
   const list = useLoad((signal) => call("GET /api/appointments", { query: { limit: 100 }, signal }), [call]);
+  useEffect(() => {
+    if (me && list.data && catalog.data) saveSnapshot(me, list.data.appointments, catalog);
+    // The catalog's helpers change with it; the data is what matters.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [me, list.data, catalog.data]);
+  // Carebook cannot be reached: this device's saved copy, marked as such.
+  const offline = list.error instanceof ApiError && list.error.status === 0 ? loadSnapshot() : undefined;
   usePushes((push) => {
     if (push.type === "appointment") void list.reload();
   });
@@ -29,7 +40,14 @@ export function Appointments() {
         </Link>
       }
     >
-      <ErrorNotice error={list.error} />
+      {offline && offline.patientId === me?.id ? (
+        <>
+          <OfflineNotice snapshot={offline} />
+          <OfflineList snapshot={offline} />
+        </>
+      ) : (
+        <ErrorNotice error={list.error} />
+      )}
       {list.loading && !list.data ? <Loading what="your appointments" /> : null}
       {list.data ? (
         <>
