@@ -36,9 +36,13 @@ export default defineConfig({
           { src: "/icon.svg", sizes: "any", type: "image/svg+xml" },
         ],
       },
-      injectManifest: { globPatterns: ["**/*.{js,css,html,svg,png,webmanifest}"] },
+      // The app shell and the patient's pages (the entry chunk); the staff pages loaded on
+      // demand (admin, support, recharts) are not downloaded ahead onto every patient's phone.
+      injectManifest: { globPatterns: ["**/*.{css,html,svg,png,webmanifest}", "assets/index-*.js", "assets/workbox-window*.js"] },
     }),
   ],
+  // One React: recharts' react-redux would otherwise resolve the root's react@18 (sst's ink).
+  resolve: { dedupe: ["react", "react-dom"] },
   build: { outDir: "dist", emptyOutDir: true, sourcemap: true },
   server: {
     proxy: {

@@ -18,6 +18,9 @@ import { SchedulePage } from "./pages/staff/Schedule";
 import { Loading, Page } from "./components/ui";
 import { RealtimeProvider, useRealtimeConnected } from "./realtime";
 import { SessionProvider, useSession, type Role } from "./session";
+// Loaded on demand (React.lazy): patients never download the admin pages, nor recharts.
+import { Audit, Clinics, Doctors, LeaveRequests, Metrics, Types } from "./pages/admin/lazy";
+import { Support } from "./pages/support/lazy";
 
 function Frame({ children }: { children: ReactNode }) {
   const { me, roles, signOut } = useSession();
@@ -111,6 +114,13 @@ export function App() {
               <Route path="/staff/availability" element={<Only roles={["doctor"]}><AvailabilityPage /></Only>} />
               <Route path="/staff/leave" element={<Only roles={["doctor", "nurse"]}><LeavePage /></Only>} />
               <Route path="/staff/prescreening" element={<Only roles={["nurse", "admin"]}><PrescreeningQueue /></Only>} />
+              <Route path="/admin/metrics" element={<Only roles={["admin"]}><Metrics /></Only>} />
+              <Route path="/admin/audit" element={<Only roles={["admin"]}><Audit /></Only>} />
+              <Route path="/admin/clinics" element={<Only roles={["admin"]}><Clinics /></Only>} />
+              <Route path="/admin/doctors" element={<Only roles={["admin"]}><Doctors /></Only>} />
+              <Route path="/admin/types" element={<Only roles={["admin"]}><Types /></Only>} />
+              <Route path="/admin/leave" element={<Only roles={["admin"]}><LeaveRequests /></Only>} />
+              <Route path="/support" element={<Only roles={["support"]}><Support /></Only>} />
               <Route path="*" element={<NotFound />} />
             </Routes>
           </Frame>

@@ -21,7 +21,14 @@ export const navByRole: Record<Role, NavItem[]> = {
     { to: "/staff/prescreening", label: "Pre-screening" },
     { to: "/staff/leave", label: "Leave" },
   ],
-  admin: [{ to: "/admin/metrics", label: "Metrics" }],
+  admin: [
+    { to: "/admin/metrics", label: "Metrics" },
+    { to: "/admin/leave", label: "Leave" },
+    { to: "/admin/audit", label: "Audit log" },
+    { to: "/admin/clinics", label: "Clinics" },
+    { to: "/admin/doctors", label: "Doctors" },
+    { to: "/admin/types", label: "Visit types" },
+  ],
   support: [{ to: "/support", label: "Find a patient" }],
 };
 

@@ -1,0 +1,482 @@
+/**
+ * Doctors of the administrator's clinics: the list (by clinic; inactive ones marked), add, edit
+ * (conditional on `updatedAt`; 409 DOCTOR_HAS_BOOKINGS when leaving a clinic or a skill would
+ * strand bookings), and deactivate — refused with the doctor's future bookings listed, then
+ * "deactivate and re-assign" moves them to other doctors or asks their patients to pick a time.
+ */
+import { useId, useRef, useState } from "react";
+import type { BodyOf, ResponseOf } from "../../../../../functions/contract";
+import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
+import { formatDateTime } from "../../lib/time";
+import { useSession } from "../../session";
+import { useReturnFocus } from "./focus";
+import {
+  ActiveBadge,
+  BookingList,
+  FieldError,
+  FocusCard,
+  FormError,
+  bookingsOf,
+  fieldProps,
+  invalid,
+  isConflict,
+  savedMessage,
+  splitList,
+  type AdminClinic,
+  type AdminDoctor,
+  type FieldIssue,
+  useAdminClinics,
+} from "./shared";
+
+type Mode = { kind: "new" } | { kind: "edit"; doctorId: string } | { kind: "deactivate"; doctorId: string } | undefined;
+type Staff = ResponseOf<"GET /api/admin/staff">["staff"][number];
+
+export function Doctors() {
+  const { call } = useSession();
+  const ids = useId();
+  const clinics = useAdminClinics();
+  const [clinicId, setClinicId] = useState("");
+  const doctors = useLoad((signal) => call("GET /api/admin/doctors", { query: { clinicId: clinicId || undefined }, signal }), [call, clinicId]);
+  const staff = useLoad((signal) => call("GET /api/admin/staff", { signal }), [call]);
+  const [mode, setMode] = useState<Mode>();
+  const [done, setDone] = useState<string>();
+  const focus = useReturnFocus();
+
+  function open(next: Mode) {
+    focus.remember();
+    setDone(undefined);
+    setMode(next);
+  }
+  function close(message?: string) {
+    setMode(undefined);
+    if (message) setDone(message);
+    focus.restore();
+  }
+  const saved = (message: string) => void doctors.reload().then(() => close(message));
+
+  const list = doctors.data?.doctors ?? [];
+  const current = mode && mode.kind !== "new" ? list.find((d) => d.id === mode.doctorId) : undefined;
+  return (
+    <Page
+      title="Doctors"
+      actions={
+        <button type="button" className="primary" onClick={() => open({ kind: "new" })}>
+          Add a doctor
+        </button>
+      }
+    >
+      <div className="field narrow">
+        <label htmlFor={`${ids}-clinic`}>Show doctors of</label>
+        <select id={`${ids}-clinic`} value={clinicId} onChange={(e) => setClinicId(e.target.value)}>
+          <option value="">All my clinics</option>
+          {clinics.clinics.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name}
+              {c.active ? "" : " (inactive)"}
+            </option>
+          ))}
+        </select>
+      </div>
+      <Notice kind="success">{done}</Notice>
+      <ErrorNotice error={doctors.error ?? clinics.error} />
+      {doctors.loading && !doctors.data ? <Loading what="doctors" /> : null}
+      {doctors.data ? (
+        list.length === 0 ? (
+          <p className="muted">No doctors here yet.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="data">
+              <caption className="visually-hidden">Doctors</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Doctor</th>
+                  <th scope="col">Clinics</th>
+                  <th scope="col">Skills</th>
+                  <th scope="col">Languages</th>
+                  <th scope="col">Staff account</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.map((d) => (
+                  <tr key={d.id} data-doctor={d.id} className={d.active ? undefined : "inactive"}>
+                    <th scope="row">
+                      {d.name}
+                      <div className="muted small">
+                        <code>{d.id}</code>
+                      </div>
+                    </th>
+                    <td>{d.clinicIds.map(clinics.clinicName).join(", ")}</td>
+                    <td>{d.skills.join(", ")}</td>
+                    <td>{d.languages.join(", ")}</td>
+                    <td>{d.userSub ? (staff.data?.staff.find((s) => s.sub === d.userSub)?.email ?? "Linked") : <span className="muted">None</span>}</td>
+                    <td>
+                      <ActiveBadge active={d.active} />
+                    </td>
+                    <td className="actions">
+                      <div className="row-actions">
+                        <button type="button" aria-label={`Edit ${d.name}`} onClick={() => open({ kind: "edit", doctorId: d.id })}>
+                          Edit
+                        </button>
+                        {d.active ? (
+                          <button type="button" aria-label={`Deactivate ${d.name}`} onClick={() => open({ kind: "deactivate", doctorId: d.id })}>
+                            Deactivate
+                          </button>
+                        ) : null}
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      ) : null}
+
+      {mode?.kind === "new" ? (
+        <DoctorForm key="new" clinics={clinics.clinics} staff={staff.data?.staff ?? []} doctors={list} onCancel={() => close()} onSaved={saved} />
+      ) : null}
+      {mode?.kind === "edit" && current ? (
+        <DoctorForm
+          key={`${current.id}:${current.updatedAt ?? ""}`}
+          doctor={current}
+          clinics={clinics.clinics}
+          staff={staff.data?.staff ?? []}
+          doctors={list}
+          onCancel={() => close()}
+          onReload={() => void doctors.reload()}
+          onSaved={saved}
+        />
+      ) : null}
+      {mode?.kind === "deactivate" && current ? (
+        <DeactivateDoctor key={current.id} doctor={current} clinicOf={clinics.clinic} doctors={list} onCancel={() => close()} onDone={saved} />
+      ) : null}
+    </Page>
+  );
+}
+
+interface Draft {
+  doctorId: string;
+  name: string;
+  clinicIds: string[];
+  skills: string;
+  languages: string;
+  userSub: string;
+}
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+const SKILL = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+const LANGUAGE = /^[a-z]{2,3}$/;
+const FIELDS = ["doctorId", "name", "clinicIds", "skills", "languages", "userSub"] as const;
+
+function check(d: Draft, isNew: boolean): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (isNew && !SLUG.test(d.doctorId.trim())) issues.push({ path: "doctorId", message: "Use lower-case letters, digits and dashes, e.g. amelia-hughes" });
+  if (!d.name.trim()) issues.push({ path: "name", message: "Enter the doctor's name" });
+  if (d.clinicIds.length === 0) issues.push({ path: "clinicIds", message: "Choose at least one clinic" });
+  const skills = splitList(d.skills.toLowerCase());
+  if (skills.length === 0) issues.push({ path: "skills", message: "Enter at least one skill, e.g. general-practice" });
+  else if (skills.some((s) => !SKILL.test(s))) issues.push({ path: "skills", message: "Skills are lower-case words joined by dashes, e.g. general-practice" });
+  const languages = splitList(d.languages.toLowerCase());
+  if (languages.length === 0) issues.push({ path: "languages", message: "Enter at least one language, e.g. en" });
+  else if (languages.some((l) => !LANGUAGE.test(l))) issues.push({ path: "languages", message: "Use two- or three-letter language codes, e.g. en, de, pl" });
+  return issues;
+}
+
+function DoctorForm(props: {
+  doctor?: AdminDoctor;
+  clinics: AdminClinic[];
+  staff: Staff[];
+  doctors: AdminDoctor[];
+  onSaved: (message: string) => void;
+  onCancel: () => void;
+  onReload?: () => void;
+}) {
+  const { doctor } = props;
+  const { call } = useSession();
+  const ids = useId();
+  const form = useRef<HTMLFormElement>(null);
+  const [draft, setDraft] = useState<Draft>(() => ({
+    doctorId: doctor?.id ?? "",
+    name: doctor?.name ?? "",
+    clinicIds: doctor?.clinicIds ?? [],
+    skills: doctor?.skills.join(", ") ?? "",
+    languages: doctor?.languages.join(", ") ?? "",
+    userSub: doctor?.userSub ?? "",
+  }));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [attemptKey, setAttemptKey] = useState(() => crypto.randomUUID());
+  const set = (field: "doctorId" | "name" | "skills" | "languages" | "userSub") => (e: { target: { value: string } }) =>
+    setDraft({ ...draft, [field]: e.target.value });
+
+  // Clinics offered: the administrator's active ones, and any the doctor already works at.
+  const mine = new Set(props.clinics.map((c) => c.id));
+  const offered = props.clinics.filter((c) => c.active || draft.clinicIds.includes(c.id));
+  const elsewhere = (doctor?.clinicIds ?? []).filter((c) => !mine.has(c));
+  // Accounts: doctors' staff accounts not linked to another doctor.
+  const linkedElsewhere = new Set(props.doctors.filter((d) => d.id !== doctor?.id && d.userSub).map((d) => d.userSub));
+  const accounts = props.staff.filter((s) => s.roles.includes("doctor") && !linkedElsewhere.has(s.sub));
+  const blocked = isConflict(error, "DOCTOR_HAS_BOOKINGS") ? bookingsOf(error.details) : undefined;
+
+  async function save() {
+    const issues = check(draft, !doctor);
+    if (issues.length > 0) return setError(invalid(issues));
+    setBusy(true);
+    setError(undefined);
+    const fields = {
+      name: draft.name.trim(),
+      clinicIds: draft.clinicIds,
+      skills: splitList(draft.skills.toLowerCase()),
+      languages: splitList(draft.languages.toLowerCase()),
+    };
+    try {
+      if (doctor) {
+        const body: BodyOf<"PUT /api/admin/doctors/{doctorId}"> = {
+          ...fields,
+          ...(draft.userSub ? { userSub: draft.userSub } : doctor.userSub ? { userSub: null } : {}),
+          ...(doctor.updatedAt ? { expectedUpdatedAt: doctor.updatedAt } : {}),
+        };
+        const answer = await call("PUT /api/admin/doctors/{doctorId}", { path: { doctorId: doctor.id }, body });
+        props.onSaved(savedMessage(answer.doctor.name, answer.changed));
+      } else {
+        const created = await call("POST /api/admin/doctors", {
+          body: { doctorId: draft.doctorId.trim(), ...fields, ...(draft.userSub ? { userSub: draft.userSub } : {}) },
+          idempotencyKey: attemptKey,
+        });
+        props.onSaved(`Added ${created.name}. They offer no times until their working hours are set.`);
+      }
+    } catch (caught) {
+      setError(caught);
+      setAttemptKey(crypto.randomUUID());
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const field = (path: (typeof FIELDS)[number], suffix: string, hint?: boolean) =>
+    fieldProps(error, path, `${ids}-${suffix}`, hint ? `${ids}-${suffix}-hint` : undefined);
+  const clinicsError = fieldProps(error, "clinicIds", `${ids}-clinics`);
+  return (
+    <FocusCard id={`${ids}-title`} title={doctor ? `Edit ${doctor.name}` : "Add a doctor"}>
+      <form
+        ref={form}
+        className="stack"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        <div className="row">
+          {doctor ? null : (
+            <div className="field">
+              <label htmlFor={`${ids}-id`}>Doctor id</label>
+              <input {...field("doctorId", "id", true)} required autoComplete="off" value={draft.doctorId} onChange={set("doctorId")} />
+              <p className="hint" id={`${ids}-id-hint`}>
+                Lower-case letters, digits and dashes; cannot be changed later.
+              </p>
+              <FieldError error={error} path="doctorId" id={`${ids}-id`} />
+            </div>
+          )}
+          <div className="field">
+            <label htmlFor={`${ids}-name`}>Name</label>
+            <input {...field("name", "name")} required autoComplete="off" value={draft.name} onChange={set("name")} />
+            <FieldError error={error} path="name" id={`${ids}-name`} />
+          </div>
+        </div>
+        <fieldset aria-describedby={clinicsError["aria-describedby"]}>
+          <legend>Works at</legend>
+          <div className="choices">
+            {offered.map((c) => (
+              <label key={c.id} className="check">
+                <input
+                  type="checkbox"
+                  checked={draft.clinicIds.includes(c.id)}
+                  onChange={(e) =>
+                    setDraft({
+                      ...draft,
+                      clinicIds: e.target.checked ? [...draft.clinicIds, c.id] : draft.clinicIds.filter((x) => x !== c.id),
+                    })
+                  }
+                />{" "}
+                {c.name}
+                {c.active ? "" : " (inactive)"}
+              </label>
+            ))}
+          </div>
+          {elsewhere.length ? <p className="hint">Also works at clinics you do not manage: {elsewhere.join(", ")}.</p> : null}
+          <FieldError error={error} path="clinicIds" id={`${ids}-clinics`} />
+        </fieldset>
+        <div className="row">
+          <div className="field grow">
+            <label htmlFor={`${ids}-skills`}>Skills</label>
+            <input {...field("skills", "skills", true)} required autoComplete="off" value={draft.skills} onChange={set("skills")} />
+            <p className="hint" id={`${ids}-skills-hint`}>
+              Separated by commas, e.g. general-practice, cardiology. Visit types that require a skill go to doctors who have it.
+            </p>
+            <FieldError error={error} path="skills" id={`${ids}-skills`} />
+          </div>
+          <div className="field">
+            <label htmlFor={`${ids}-languages`}>Languages</label>
+            <input {...field("languages", "languages", true)} required autoComplete="off" value={draft.languages} onChange={set("languages")} />
+            <p className="hint" id={`${ids}-languages-hint`}>
+              Language codes, e.g. en, de
+            </p>
+            <FieldError error={error} path="languages" id={`${ids}-languages`} />
+          </div>
+        </div>
+        <div className="field narrow">
+          <label htmlFor={`${ids}-account`}>Staff account</label>
+          <select {...field("userSub", "account", true)} value={draft.userSub} onChange={set("userSub")}>
+            <option value="">None (not linked)</option>
+            {draft.userSub && !accounts.some((a) => a.sub === draft.userSub) ? <option value={draft.userSub}>{draft.userSub}</option> : null}
+            {accounts.map((a) => (
+              <option key={a.sub} value={a.sub}>
+                {a.name} ({a.email})
+              </option>
+            ))}
+          </select>
+          <p className="hint" id={`${ids}-account-hint`}>
+            The doctor signs in with this account to see their schedule.
+          </p>
+          <FieldError error={error} path="userSub" id={`${ids}-account`} />
+        </div>
+        {blocked ? (
+          <div className="notice notice-warning">
+            <p>
+              <strong>{blocked.count} future appointment(s) would lose their doctor.</strong> Move or cancel them first, or keep the
+              clinics and skills they need.
+            </p>
+            <BookingList bookings={blocked} clinic={(id) => props.clinics.find((c) => c.id === id)} />
+          </div>
+        ) : null}
+        <FormError error={error} fields={FIELDS} formRef={form} />
+        {isConflict(error, "CHANGED_MEANWHILE") && props.onReload ? (
+          <p>
+            <button type="button" onClick={props.onReload}>
+              Load the latest version (your changes are discarded)
+            </button>
+          </p>
+        ) : null}
+        <div className="row">
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? "Saving…" : doctor ? "Save changes" : "Add doctor"}
+          </button>
+          <button type="button" onClick={props.onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </FocusCard>
+  );
+}
+
+type DeactivateAnswer = ResponseOf<"POST /api/admin/doctors/{doctorId}/deactivate">;
+
+function DeactivateDoctor(props: {
+  doctor: AdminDoctor;
+  doctors: AdminDoctor[];
+  clinicOf: (id: string) => AdminClinic | undefined;
+  onDone: (message: string) => void;
+  onCancel: () => void;
+}) {
+  const { doctor } = props;
+  const { call } = useSession();
+  const ids = useId();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [answer, setAnswer] = useState<DeactivateAnswer>();
+  const blocked = isConflict(error, "DOCTOR_HAS_BOOKINGS") ? bookingsOf(error.details) : undefined;
+  const zone = props.clinicOf(doctor.clinicIds[0] ?? "")?.timeZone ?? "UTC";
+  const doctorName = (id: string) => props.doctors.find((d) => d.id === id)?.name ?? id;
+
+  async function deactivate(reassign: boolean) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const result = await call("POST /api/admin/doctors/{doctorId}/deactivate", { path: { doctorId: doctor.id }, body: { reassign } });
+      if (result.outcome && (result.outcome.reassigned.length || result.outcome.needsReschedule.length)) setAnswer(result);
+      else props.onDone(`${doctor.name} is inactive: no new appointments go to them.`);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (answer?.outcome) {
+    const { reassigned, needsReschedule } = answer.outcome;
+    return (
+      <FocusCard id={`${ids}-done`} title={`${doctor.name} is inactive`}>
+        <p role="status">
+          {reassigned.length} appointment(s) re-assigned to other doctors; {needsReschedule.length} patient(s) asked to choose a new time.
+        </p>
+        {reassigned.length ? (
+          <>
+            <h3>Re-assigned</h3>
+            <ul className="plain-list">
+              {reassigned.map((r) => (
+                <li key={r.appointmentId}>
+                  {formatDateTime(r.start, zone)} → {doctorName(r.toDoctorId)}
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
+        {needsReschedule.length ? (
+          <>
+            <h3>Patients asked to choose a new time</h3>
+            <ul className="plain-list">
+              {needsReschedule.map((r) => (
+                <li key={r.appointmentId}>
+                  {formatDateTime(r.start, zone)} ({r.offers.length} nearest free times offered)
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
+        <button type="button" onClick={() => props.onDone(`${doctor.name} is inactive.`)}>
+          Done
+        </button>
+      </FocusCard>
+    );
+  }
+
+  return (
+    <FocusCard id={`${ids}-title`} title={`Deactivate ${doctor.name}?`}>
+      <p>No new appointments go to an inactive doctor, and their working hours no longer count as available time.</p>
+      {blocked ? (
+        <div className="notice notice-warning" role="alert">
+          <p>
+            <strong>
+              {doctor.name} has {blocked.count} future appointment(s).
+            </strong>{" "}
+            Deactivate and re-assign: each goes to another free doctor who can take it; where nobody is free, the patient is asked to
+            choose one of the nearest free times.
+          </p>
+          <BookingList bookings={blocked} clinic={props.clinicOf} />
+        </div>
+      ) : (
+        <ErrorNotice error={error} />
+      )}
+      <div className="row">
+        {blocked ? (
+          <button type="button" className="danger" disabled={busy} onClick={() => void deactivate(true)}>
+            {busy ? "Re-assigning…" : "Deactivate and re-assign"}
+          </button>
+        ) : (
+          <button type="button" className="danger" disabled={busy} onClick={() => void deactivate(false)}>
+            {busy ? "Deactivating…" : "Deactivate"}
+          </button>
+        )}
+        <button type="button" onClick={props.onCancel}>
+          Keep {doctor.name} active
+        </button>
+      </div>
+    </FocusCard>
+  );
+}
