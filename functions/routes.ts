@@ -385,6 +385,14 @@ export const routes = {
     success: 200,
     request: {},
   },
+  "GET /api/me/push-key": {
+    handler: "functions/api/me/push-key.handler",
+    table: "none",
+    roles: { patient: "own" },
+    description: "The VAPID public key a browser subscribes to Web Push with (null when the stage has no Web Push keys)",
+    success: 200,
+    response: returns<{ publicKey: string | null }>(),
+  },
   "POST /api/admin/notifications/emergency": {
     handler: "functions/api/admin/emergency.handler",
     table: "write",

@@ -277,6 +277,7 @@ const matrix = {
     request: fixed("/api/me/notification-preferences", { channels: ["email"], language: "en", quietHours: null, timeZone: "Europe/London" }),
   },
   "GET /api/me/notifications": { expect: "401 200 200 403 403 403 403 403", request: fixed("/api/me/notifications") },
+  "GET /api/me/push-key": { expect: "401 200 200 403 403 403 403 403", request: fixed("/api/me/push-key") },
   "POST /api/admin/notifications/emergency": {
     expect: "401 403 403 403 403 403 202 403",
     // A Sunday far ahead: no one is booked, so no one is actually told anything.

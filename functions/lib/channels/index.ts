@@ -11,6 +11,7 @@ import { createLocalChannels } from "./local";
 import { pushChannel } from "./push";
 import { sesChannel } from "./ses";
 import { smsChannel } from "./sms";
+import { vapidKeysFrom } from "./web-push";
 
 export type { ChannelAdapter, SendResult } from "./adapter";
 
@@ -32,6 +33,6 @@ export function channelAdapters(env: NodeJS.ProcessEnv = process.env): Record<Ch
   return {
     email: sesChannel({ client: ses, from, configurationSetName: env[EMAIL_CONFIGURATION_SET_ENV] || undefined }),
     sms: smsChannel({ client: sns, senderId: env[SMS_SENDER_ID_ENV] || undefined }),
-    push: pushChannel({ client: sns }),
+    push: pushChannel({ client: sns, webPush: vapidKeysFrom(env) }),
   };
 }

@@ -1,15 +1,19 @@
 /**
- * Mobile push through SNS platform endpoints. With `MessageStructure: "json"` each platform
+ * Push: to a browser's Web Push subscription directly (web-push.ts), else — native apps —
+ * through SNS platform endpoints. With `MessageStructure: "json"` each platform
  * gets its own payload (a JSON string per key): FCM in the HTTP v1 shape (`fcmV1Message`),
  * APNs (production and sandbox) as an `aps.alert`, and `default` for any other platform.
  */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import type { OutgoingMessage } from "@carebook/core/notifications/delivery";
+import { WEB_PUSH_PREFIX, type OutgoingMessage } from "@carebook/core/notifications/delivery";
 import { awsAdapter, type ChannelAdapter } from "./adapter";
 import { snsErrorRules } from "./sns-errors";
+import { sendWebPush, type VapidKeys } from "./web-push";
 
 export interface PushChannelOptions {
   client: SNSClient;
+  /** VAPID keys for Web Push (undefined: web push addresses are refused as not configured). */
+  webPush?: VapidKeys;
 }
 
 export function pushPayload(message: OutgoingMessage): Record<string, string> {
@@ -29,5 +33,9 @@ export function pushRequest(message: OutgoingMessage) {
 }
 
 export function pushChannel(options: PushChannelOptions): ChannelAdapter {
-  return awsAdapter("push", snsErrorRules, (message) => options.client.send(pushRequest(message)));
+  const sns = awsAdapter("push", snsErrorRules, (message) => options.client.send(pushRequest(message)));
+  return {
+    channel: "push",
+    send: (message) => (message.to.startsWith(WEB_PUSH_PREFIX) ? sendWebPush(message, options.webPush) : sns.send(message)),
+  };
 }

@@ -21,6 +21,7 @@ import { clockRoutes, controllableClock, installControllableClock, type Controll
 import { findFreePort, makeDocumentClient, makeDynamoClient, startDynamoLocal } from "./dynamo";
 import { createApiServer, importHandler, listen, PROJECT_ROOT, type ExtraRoute } from "./http";
 import { webAppRoute } from "./web";
+import { useLocalWebPushKeys } from "./web-push";
 import { DEMO_PASSWORD, DEMO_REGION_ID, demoUsers, seedDemoData } from "./seed";
 import { createLocalBus, eventsRoutes, startStreamConsumers, type LocalBus, type StreamConsumers } from "./events";
 import { outboxRoutes } from "./outbox";
@@ -131,6 +132,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Messages to patients land in an outbox of files (kept with the data, or thrown away).
     const outboxDir = dataDir ? join(dataDir, "outbox") : mkdtempSync(join(tmpdir(), "carebook-outbox-"));
     process.env[OUTBOX_DIR_ENV] = outboxDir;
+    useLocalWebPushKeys(dataDir);
     // Archive: S3 stand-in, a directory with the bucket's keys as paths (kept with the data, or
     // thrown away). TTL: a stand-in on the runtime's clock (ttl.ts); the stream consumers get
     // TTL deletions as AWS marks them, which the archiver's filter expects.

@@ -5,7 +5,7 @@
  * stops retrying and may fall back to the patient's next channel; anything else is retried with
  * the backoff below, up to MAX_ATTEMPTS.
  */
-import { E164, PUSH_ENDPOINT_ARN, type Channel } from "./preferences";
+import { E164, PUSH_ENDPOINT_ARN, webPushSubscriptionSchema, type Channel, type WebPushSubscription } from "./preferences";
 import type { Language, RenderedMessage } from "./templates";
 
 export interface MessageAttachment {
@@ -21,7 +21,7 @@ export interface OutgoingMessage {
   channel: Channel;
   /** the patient id */
   recipientId: string;
-  /** e-mail address, E.164 phone number or push endpoint ARN, per channel */
+  /** e-mail address, E.164 phone number, or push endpoint ARN or web push address, per channel */
   to: string;
   language: Language;
   subject: string;
@@ -71,7 +71,25 @@ export function isValidAddress(channel: Channel, to: string): boolean {
     case "sms":
       return E164.test(to);
     case "push":
-      return PUSH_ENDPOINT_ARN.test(to);
+      return PUSH_ENDPOINT_ARN.test(to) || webPushSubscriptionOf(to) !== undefined;
+  }
+}
+
+/** A browser subscription as a push address: "webpush:" and its JSON. */
+export const WEB_PUSH_PREFIX = "webpush:";
+
+export function webPushAddress(subscription: WebPushSubscription): string {
+  return WEB_PUSH_PREFIX + JSON.stringify(subscription);
+}
+
+/** The subscription a web push address holds (undefined for anything else, an ARN included). */
+export function webPushSubscriptionOf(to: string): WebPushSubscription | undefined {
+  if (!to.startsWith(WEB_PUSH_PREFIX)) return undefined;
+  try {
+    const parsed = webPushSubscriptionSchema.safeParse(JSON.parse(to.slice(WEB_PUSH_PREFIX.length)));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -79,12 +97,15 @@ export interface Contacts {
   email?: string;
   phone?: string;
   pushEndpointArn?: string;
+  webPush?: WebPushSubscription;
 }
 
 /** The address to use on a channel, or undefined when the patient cannot be reached on it
  * (the consumer then moves on to the next preferred channel). */
 export function addressFor(channel: Channel, contacts: Contacts): string | undefined {
-  const raw = { email: contacts.email, sms: contacts.phone, push: contacts.pushEndpointArn }[channel]?.trim();
+  // A native app's endpoint first; else this web app's subscription on the patient's browser.
+  const push = contacts.pushEndpointArn ?? (contacts.webPush ? webPushAddress(contacts.webPush) : undefined);
+  const raw = { email: contacts.email, sms: contacts.phone, push }[channel]?.trim();
   return raw && isValidAddress(channel, raw) ? raw : undefined;
 }
 

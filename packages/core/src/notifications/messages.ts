@@ -106,7 +106,12 @@ export function preferencesOf(patient: Patient, fallbackTimeZone: string): Notif
 }
 
 export function contactsOf(patient: Patient, prefs: NotificationPreferences): Contacts {
-  return { email: patient.email, phone: prefs.contacts?.phone ?? patient.phone, pushEndpointArn: prefs.contacts?.pushEndpointArn };
+  return {
+    email: patient.email,
+    phone: prefs.contacts?.phone ?? patient.phone,
+    pushEndpointArn: prefs.contacts?.pushEndpointArn,
+    webPush: prefs.contacts?.webPush,
+  };
 }
 
 const detailOf = (event: ReceivedEvent) => event.detail as Record<string, unknown>;

@@ -22,6 +22,19 @@ export const quietHoursSchema = z
   .strictObject({ start: localTime, end: localTime })
   .refine((q) => q.start !== q.end, { message: "start and end must differ", path: ["end"] });
 
+const base64url = (min: number, max: number) => z.string().regex(/^[A-Za-z0-9_-]+=*$/, "expected base64url").min(min).max(max);
+
+/**
+ * A browser's Web Push subscription (PushSubscription.toJSON()): the push service's URL for this
+ * device, and the keys the message is encrypted for (RFC 8291). Sent over HTTPS only.
+ */
+export const webPushSubscriptionSchema = z.strictObject({
+  endpoint: z.url({ protocol: /^https$/, message: "expected the push service's https URL" }).max(2048),
+  expirationTime: z.number().nullable().optional(),
+  keys: z.strictObject({ p256dh: base64url(80, 100), auth: base64url(16, 32) }),
+});
+export type WebPushSubscription = z.infer<typeof webPushSubscriptionSchema>;
+
 export const notificationPreferencesSchema = z.strictObject({
   channels: z
     .array(z.enum(channels))
@@ -33,7 +46,10 @@ export const notificationPreferencesSchema = z.strictObject({
   contacts: z
     .strictObject({
       phone: z.string().regex(E164, "expected an E.164 phone number (+4915112345678)").optional(),
+      /** A native app's SNS platform endpoint. */
       pushEndpointArn: z.string().regex(PUSH_ENDPOINT_ARN, "expected an SNS platform endpoint ARN").optional(),
+      /** This web app's subscription on one browser (used when there is no native endpoint). */
+      webPush: webPushSubscriptionSchema.optional(),
     })
     .optional(),
 });
