@@ -3,9 +3,10 @@
  * network, and the patient's upcoming appointments shown from this device's copy, marked as
  * possibly out of date.
  */
+import { createECDH, randomBytes } from "node:crypto";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { book, slotAt, slots, weekdayAhead } from "../integration/harness";
+import { api, book, slotAt, slots, weekdayAhead } from "../integration/harness";
 import { expectNoAxeViolations, launchBrowser, newPatient, screenshot, signedInContext, webUrl } from "./browser";
 
 let browser: Browser;
@@ -58,6 +59,65 @@ describe("installable, offline", () => {
       expect(await page.locator("li.appointment").count()).toBe(1);
       await expectNoAxeViolations(page, "saved appointments (no session)");
       await context.setOffline(false);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("turns on push for this browser: the subscription becomes the patient's push address", async () => {
+    const patient = await newPatient("Pia Push");
+    // Headless Chromium has no push service here (it would be Google's): the browser's
+    // PushManager answers with a subscription made in the test, with real keys.
+    const ecdh = createECDH("prime256v1");
+    ecdh.generateKeys();
+    const subscription = {
+      endpoint: `https://push.example.test/send/${patient.sub}`,
+      expirationTime: null,
+      keys: { p256dh: ecdh.getPublicKey().toString("base64url"), auth: randomBytes(16).toString("base64url") },
+    };
+    const context = await signedInContext(browser, patient.token);
+    try {
+      await context.addInitScript((json) => {
+        const page = globalThis as unknown as {
+          Notification: { requestPermission: () => Promise<string> };
+          PushManager: { prototype: { subscribe: (options: { applicationServerKey: string }) => Promise<unknown> } };
+          __applicationServerKey?: string;
+        };
+        page.Notification.requestPermission = async () => "granted";
+        page.PushManager.prototype.subscribe = async (options) => {
+          page.__applicationServerKey = options.applicationServerKey;
+          return { toJSON: () => json };
+        };
+      }, subscription);
+      const page = await context.newPage();
+      await page.goto("/preferences");
+      await page.getByRole("button", { name: "Turn on push notifications on this device" }).click();
+      await page.getByText("Push notifications are on for this browser.").waitFor();
+      await screenshot(page, "preferences-push");
+      await expectNoAxeViolations(page, "preferences with push on");
+      // The browser subscribed with the stage's VAPID key.
+      const key = (await api("GET", "/api/me/push-key", { token: patient.token })).body.publicKey as string;
+      expect(await page.evaluate(() => (globalThis as unknown as { __applicationServerKey?: string }).__applicationServerKey)).toBe(key);
+      const prefs = await api("GET", "/api/me/notification-preferences", { token: patient.token });
+      expect(prefs.body.preferences.contacts.webPush).toEqual(subscription);
+      expect(prefs.body.preferences.channels).toContain("push");
+
+      // Push first, then: a booking's confirmation goes to this browser's subscription.
+      const first = { ...prefs.body.preferences, channels: ["push", "email"] };
+      expect((await api("PUT", "/api/me/notification-preferences", { token: patient.token, body: first })).status).toBe(200);
+      const date = weekdayAhead(9, 4);
+      const slot = slotAt(await slots(patient.token, { from: date, to: date }), date, "14:00");
+      expect((await book(patient.token, slot.start)).status).toBe(201);
+      await expect
+        .poll(
+          async () =>
+            (await api("GET", `/local/outbox?recipient=${patient.sub}&channel=push`)).body.messages.map((m: { to: string }) => ({
+              scheme: m.to.slice(0, "webpush:".length),
+              subscription: JSON.parse(m.to.slice("webpush:".length)),
+            })),
+          { timeout: 15_000 },
+        )
+        .toEqual([{ scheme: "webpush:", subscription }]);
     } finally {
       await context.close();
     }

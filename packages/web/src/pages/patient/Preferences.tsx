@@ -1,12 +1,38 @@
 /** Notification preferences: channels (in order of preference), language, quiet hours, phone. */
 import { useEffect, useId, useState } from "react";
 import type { BodyOf } from "../../../../../functions/contract";
+import { ApiError } from "../../api/client";
 import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { useSession } from "../../session";
 
 type Preferences = BodyOf<"PUT /api/me/notification-preferences">;
 const channelLabels = { email: "E-mail", sms: "Text message (SMS)", push: "Push notification" } as const;
 type Channel = keyof typeof channelLabels;
+
+class PushUnavailable extends ApiError {
+  constructor(message: string) {
+    super(400, "PUSH_UNAVAILABLE", message);
+  }
+}
+
+async function subscribeThisBrowser({ publicKey }: { publicKey: string | null }): Promise<NonNullable<NonNullable<Preferences["contacts"]>["webPush"]>> {
+  if (!publicKey) throw new PushUnavailable("Push notifications are not set up for this Carebook.");
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+    throw new PushUnavailable("This browser cannot receive push notifications. On iPhone and iPad, add Carebook to the home screen first.");
+  }
+  if ((await Notification.requestPermission()) !== "granted") {
+    throw new PushUnavailable("Notifications are blocked for Carebook in this browser's settings.");
+  }
+  const registration = await navigator.serviceWorker.ready;
+  let subscription: PushSubscription;
+  try {
+    subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: publicKey });
+  } catch {
+    throw new PushUnavailable("This browser's push service could not be reached. Try again later.");
+  }
+  const json = subscription.toJSON();
+  return { endpoint: json.endpoint!, expirationTime: json.expirationTime ?? null, keys: { p256dh: json.keys!.p256dh!, auth: json.keys!.auth! } };
+}
 
 export function Preferences() {
   const { call } = useSession();
@@ -25,19 +51,39 @@ export function Preferences() {
   const toggle = (channel: Channel, on: boolean) =>
     setDraft({ ...draft, channels: on ? [...draft.channels, channel] : draft.channels.filter((c) => c !== channel) });
 
-  async function save() {
+  async function save(next: Preferences = draft!, message = "Saved.") {
     setBusy(true);
     setSaved(undefined);
     setError(undefined);
     try {
-      const answer = await call("PUT /api/me/notification-preferences", { body: draft! });
+      const answer = await call("PUT /api/me/notification-preferences", { body: next });
       setDraft(answer.preferences);
-      setSaved("Saved.");
+      setSaved(message);
     } catch (caught) {
       setError(caught);
     } finally {
       setBusy(false);
     }
+  }
+
+  /** Subscribes this browser (the service worker shows what arrives) and saves it as the push address. */
+  async function enablePush() {
+    setError(undefined);
+    setSaved(undefined);
+    try {
+      const subscription = await subscribeThisBrowser(await call("GET /api/me/push-key", {}));
+      const channels = draft!.channels.includes("push") ? draft!.channels : [...draft!.channels, "push" as const];
+      await save({ ...draft!, channels, contacts: { ...draft!.contacts, webPush: subscription } }, "Push notifications are on for this browser.");
+    } catch (caught) {
+      setError(caught);
+    }
+  }
+
+  async function disablePush() {
+    const registration = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration() : undefined;
+    await (await registration?.pushManager.getSubscription())?.unsubscribe();
+    const { webPush: _removed, ...contacts } = draft!.contacts ?? {};
+    await save({ ...draft!, channels: draft!.channels.filter((c) => c !== "push"), contacts }, "Push notifications are off.");
   }
 
   return (
@@ -58,6 +104,24 @@ export function Preferences() {
             </label>
           ))}
         </fieldset>
+        <div className="card">
+          <h2>Push notifications</h2>
+          {draft.contacts?.webPush ? (
+            <>
+              <p>On for a browser{draft.channels.includes("push") ? "" : " (but push is not among your channels above)"}.</p>
+              <button type="button" disabled={busy} onClick={() => void disablePush()}>
+                Turn off push notifications
+              </button>
+            </>
+          ) : (
+            <>
+              <p className="muted">Get reminders and changes on this device, even with Carebook closed.</p>
+              <button type="button" disabled={busy} onClick={() => void enablePush()}>
+                Turn on push notifications on this device
+              </button>
+            </>
+          )}
+        </div>
         <div className="field">
           <label htmlFor={`${ids}-phone`}>Mobile number for text messages</label>
           <input
