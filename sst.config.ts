@@ -4,6 +4,7 @@ import { Auth } from "./stacks/Auth";
 import { apps } from "./stacks/config";
 import { Edge } from "./stacks/Edge";
 import { Events } from "./stacks/Events";
+import { Realtime } from "./stacks/Realtime";
 import { Storage } from "./stacks/Storage";
 import { Waf } from "./stacks/Waf";
 import { Workflows } from "./stacks/Workflows";
@@ -22,6 +23,6 @@ export default {
       app.stack(Waf);
       return;
     }
-    app.stack(Storage).stack(Auth).stack(Workflows).stack(Events).stack(Api).stack(Edge);
+    app.stack(Storage).stack(Auth).stack(Workflows).stack(Events).stack(Realtime).stack(Api).stack(Edge);
   },
 } satisfies SSTConfig;

@@ -1,6 +1,5 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import { CfnRoute, type CfnStage } from "aws-cdk-lib/aws-apigatewayv2";
-import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { NagSuppressions } from "cdk-nag";
 import {
@@ -11,11 +10,10 @@ import {
   type StackContext,
   use,
 } from "sst/constructs";
-import { ORIGIN_VERIFY_ENV, ORIGIN_VERIFY_HEADER, poolEnv } from "../functions/auth/pools";
-import type { Pool } from "../functions/lib/authorizer-context";
+import { ORIGIN_VERIFY_ENV, ORIGIN_VERIFY_HEADER } from "../functions/auth/pools";
 import { routeEntries } from "../functions/routes";
-import { Auth } from "./Auth";
-import { functionDefaults, functionLogging, logRetention, stageConfig, tableFunctionDefaults } from "./config";
+import { Auth, poolEnvironment } from "./Auth";
+import { accessLogGroup, functionDefaults, functionLogging, tableFunctionDefaults } from "./config";
 import { ARCHIVE_BUCKET_ENV } from "../functions/events/index";
 import { archiveReadPolicy, tablePolicy, workflowPolicy } from "./iam";
 import { suppressFunctionFindings, suppressSstInternals } from "./nag";
@@ -58,7 +56,6 @@ export function Api({ app, stack }: StackContext) {
   // The ARNs are plain strings (fixed state machine names), not references: without this,
   // nothing would make CloudFormation create the state machines before the routes using them.
   dependsOn(Workflows);
-  const { ephemeral } = stageConfig(stack.stage);
 
   const routes: Record<string, ApiRouteProps<"cognito">> = Object.fromEntries(
     routeEntries().map(([routeKey, route]) => [
@@ -101,25 +98,13 @@ export function Api({ app, stack }: StackContext) {
     timeout: 5,
     environment: {
       ...functionDefaults.environment,
-      ...Object.fromEntries(
-        (Object.keys(poolEnv) as Pool[]).flatMap((pool) => [
-          [poolEnv[pool].userPoolId, pools[pool].userPool.userPoolId],
-          [poolEnv[pool].clientId, pools[pool].client.userPoolClientId],
-        ]),
-      ),
+      ...poolEnvironment(pools),
       // A CloudFormation dynamic reference, resolved at deployment.
       [ORIGIN_VERIFY_ENV]: originVerify.secretValue.unsafeUnwrap(),
     },
   });
 
-  const accessLogGroup = new LogGroup(stack, "AccessLog", {
-    // Under /aws/vendedlogs/, as SST names its own: CloudWatch Logs then needs no resource-policy
-    // statement per log group for API Gateway's deliveries (that policy has a size limit).
-    logGroupName: `/aws/vendedlogs/apis/${app.logicalPrefixedName("api")}`,
-    encryptionKey: logsKey,
-    retention: logRetention,
-    removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-  });
+  const accessLog = accessLogGroup(stack, "AccessLog", app.logicalPrefixedName("api"), logsKey);
 
   const api = new HttpApi(stack, "Api", {
     authorizers: {
@@ -135,7 +120,7 @@ export function Api({ app, stack }: StackContext) {
     },
     // Access log in SST's default format, to a group of our own: encrypted with the stage's logs
     // key and expiring (SST's would be neither).
-    accessLog: { destinationArn: accessLogGroup.logGroupArn },
+    accessLog: { destinationArn: accessLog.logGroupArn },
     defaults: {
       authorizer: "cognito",
       // functionDefaults plus TABLE_NAME and CAREBOOK_REGION_ID, as in Workflows and Events.

@@ -23,7 +23,7 @@ import {
 import { CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import { NagSuppressions } from "cdk-nag";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
-import { poolGroups } from "../functions/auth/pools";
+import { poolEnv, poolGroups } from "../functions/auth/pools";
 import type { Pool } from "../functions/lib/authorizer-context";
 import { functionDefaults, functionLogging, type StaffIdentityProvider, stageConfig, tableFunctionDefaults } from "./config";
 import { tablePolicy } from "./iam";
@@ -350,4 +350,17 @@ export function Auth({ app, stack }: StackContext) {
     patients: { userPool: patientsPool, client: patientsClient },
     staff: { userPool: staffPool, client: staffClient },
   } satisfies Record<Pool, { userPool: UserPool; client: UserPoolClient }>;
+}
+
+/**
+ * What a token authorizer is told of the pools (functions/auth/pools.ts `poolEnv`): each pool's id
+ * and its app client's id. For the HTTP API's authorizer (Api) and the WebSocket API's (Realtime).
+ */
+export function poolEnvironment(pools: Record<Pool, { userPool: UserPool; client: UserPoolClient }>): Record<string, string> {
+  return Object.fromEntries(
+    (Object.keys(poolEnv) as Pool[]).flatMap((pool) => [
+      [poolEnv[pool].userPoolId, pools[pool].userPool.userPoolId],
+      [poolEnv[pool].clientId, pools[pool].client.userPoolClientId],
+    ]),
+  );
 }

@@ -1,5 +1,7 @@
 import { ArnFormat, Duration, type Stack } from "aws-cdk-lib";
-import { EventBus, type EventPattern as CdkEventPattern, Rule } from "aws-cdk-lib/aws-events";
+import { EventBus, type EventPattern as CdkEventPattern, type IEventBus, Rule } from "aws-cdk-lib/aws-events";
+import type { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { ConfigurationSet, EmailSendingEvent, EventDestination } from "aws-cdk-lib/aws-ses";
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
@@ -10,6 +12,7 @@ import type { EventPattern } from "@carebook/core/events/pattern";
 import {
   ARCHIVE_BUCKET_ENV,
   EVENT_BUS_ENV,
+  type EventConsumer,
   type EventConsumerName,
   eventConsumerEntries,
   type ScheduledFunctionName,
@@ -38,10 +41,18 @@ import { workflowEnvironment, Workflows } from "./Workflows";
  * (The stream itself keeps records 24 hours.)
  */
 const streamRetry = { retryAttempts: 20, maxRecordAge: Duration.hours(6) };
-/** EventBridge's retries of a delivery to a consumer (its asynchronous Invoke). */
-const busRetry = { retryAttempts: 24, maxEventAge: Duration.hours(6) };
-/** Lambda's retries of an event whose handler threw (2 is the most Lambda allows). */
-const invokeRetry = { retryAttempts: 2, maxEventAge: Duration.hours(6) };
+/** How long, and how often, a bus consumer's event is retried. */
+export interface BusConsumerRetry {
+  /** EventBridge's retries of a delivery to the consumer (its asynchronous Invoke). */
+  bus: { retryAttempts: number; maxEventAge: Duration };
+  /** Lambda's retries of an event whose handler threw (2 is the most Lambda allows). */
+  invoke: { retryAttempts: number; maxEventAge: Duration };
+}
+
+const consumerRetry: BusConsumerRetry = {
+  bus: { retryAttempts: 24, maxEventAge: Duration.hours(6) },
+  invoke: { retryAttempts: 2, maxEventAge: Duration.hours(6) },
+};
 
 /**
  * The domain events: the bus, and the consumers of the events table
@@ -140,28 +151,16 @@ export function Events({ app, stack }: StackContext) {
   }
 
   for (const [name, consumer] of eventConsumerEntries()) {
-    const id = `${pascal(name)}EventConsumer`;
-    const deadLetterQueue = deadLetterQueueOf(stack, id);
-    const fn = new SstFunction(stack, id, {
-      ...functionLogging(stack, id, logsKey),
-      handler: consumer.handler,
-      description: `Event consumer ${name}: ${consumer.description}`,
+    const { fn, deadLetterQueue } = busConsumer(stack, name, consumer, {
+      bus: consumer.bus === "default" ? defaultBus : bus,
+      logsKey,
       environment: { ...workflowEnvironment(consumer.starts, stateMachineArns), ...senderEnvironment(consumer.sends, senders) },
       permissions: [
         ...tablePolicy(consumer.table, table.tableArn),
         ...workflowPolicy(consumer, stateMachineArns),
         ...sendPolicy(consumer.sends, sendResources),
       ],
-      ...invokeRetry,
-      deadLetterQueue,
     });
-    new Rule(stack, `${pascal(name)}Rule`, {
-      eventBus: consumer.bus === "default" ? defaultBus : bus,
-      description: `Event consumer ${name}: ${consumer.description}`.slice(0, 512),
-      eventPattern: ruleEventPattern(name, consumer.pattern),
-      targets: [new LambdaFunction(fn, { ...busRetry, deadLetterQueue })],
-    });
-    suppressFunctionFindings(fn, "eventBus");
     eventConsumers[name] = fn;
     deadLetterQueues[name] = deadLetterQueue;
   }
@@ -190,6 +189,41 @@ export function Events({ app, stack }: StackContext) {
   suppressSstInternals(stack);
 
   return { bus, streamConsumers, eventConsumers, deadLetterQueues, scheduled };
+}
+
+/**
+ * A consumer of the events table deployed as a target of its own rule on `bus` (its pattern):
+ * the Lambda (its own log group and role, the stack's function defaults, `environment` and
+ * exactly `permissions`), and one SQS dead-letter queue for both kinds of failure — events
+ * EventBridge could not deliver, and events whose handler still threw after Lambda's retries.
+ * Used here for `eventConsumers`, and by the Realtime stack for `pushConsumers`.
+ */
+export function busConsumer(
+  stack: Stack,
+  name: string,
+  consumer: EventConsumer,
+  options: { bus: IEventBus; logsKey: IKey; environment?: Record<string, string>; permissions: PolicyStatement[]; retry?: BusConsumerRetry },
+): { fn: SstFunction; rule: Rule; deadLetterQueue: Queue } {
+  const id = `${pascal(name)}EventConsumer`;
+  const retry = options.retry ?? consumerRetry;
+  const deadLetterQueue = deadLetterQueueOf(stack, id);
+  const fn = new SstFunction(stack, id, {
+    ...functionLogging(stack, id, options.logsKey),
+    handler: consumer.handler,
+    description: `Event consumer ${name}: ${consumer.description}`,
+    environment: options.environment ?? {},
+    permissions: options.permissions,
+    ...retry.invoke,
+    deadLetterQueue,
+  });
+  const rule = new Rule(stack, `${pascal(name)}Rule`, {
+    eventBus: options.bus,
+    description: `Event consumer ${name}: ${consumer.description}`.slice(0, 512),
+    eventPattern: ruleEventPattern(name, consumer.pattern),
+    targets: [new LambdaFunction(fn, { ...retry.bus, deadLetterQueue })],
+  });
+  suppressFunctionFindings(fn, "eventBus");
+  return { fn, rule, deadLetterQueue };
 }
 
 /** Where a function that sends e-mail sends it from, and the configuration set that reports back. */

@@ -174,3 +174,19 @@ export function functionLogging(scope: Construct, id: string, logsKey: IKey): { 
   logGroup.grantWrite(role);
   return { logGroup, role };
 }
+
+/**
+ * An API Gateway stage's access log group: under /aws/vendedlogs/ (as SST names its own: CloudWatch
+ * Logs then needs no resource-policy statement per group for API Gateway's deliveries, and that
+ * policy has a size limit), encrypted with the stage's logs key, expiring, retained with the
+ * stage's data unless the stage is throwaway. For the HTTP API (Api) and the WebSocket API (Realtime).
+ */
+export function accessLogGroup(scope: Construct, id: string, apiName: string, logsKey: IKey): LogGroup {
+  const { ephemeral } = stageConfig((Stack.of(scope) as SstStack).stage);
+  return new LogGroup(scope, id, {
+    logGroupName: `/aws/vendedlogs/apis/${apiName}`,
+    encryptionKey: logsKey,
+    retention: logRetention,
+    removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  });
+}

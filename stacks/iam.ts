@@ -195,3 +195,17 @@ export function archiveReadPolicy(readsArchive: boolean | undefined, bucketArn: 
   if (!readsArchive) return [];
   return [new PolicyStatement({ effect: Effect.ALLOW, actions: archiveReadActions, resources: [`${bucketArn}/*`] })];
 }
+
+export const manageConnectionsActions = ["execute-api:ManageConnections"];
+
+/**
+ * What pushing to a WebSocket API's clients takes: `execute-api:ManageConnections` on
+ * `POST /@connections/*` of one API's one stage (PostToConnection; a gone connection's items
+ * are deleted in the table, never through the API) — not CDK's `grantManageConnections` or
+ * SST's `*` / `*` / `@connections/*`, which also allow GET and DELETE on every stage.
+ * `connectionsArn` is that ARN (stacks/Realtime.ts builds it); the connection ids themselves
+ * exist only at run time, hence its `*`.
+ */
+export function pushPolicy(connectionsArn: string): PolicyStatement[] {
+  return [new PolicyStatement({ effect: Effect.ALLOW, actions: manageConnectionsActions, resources: [connectionsArn] })];
+}

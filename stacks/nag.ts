@@ -12,6 +12,7 @@ import type { IConstruct } from "constructs";
 
 /** The rules Carebook suppresses somewhere (a typo in an id would suppress nothing). */
 export type NagRuleId =
+  | "AwsSolutions-APIG4"
   | "AwsSolutions-IAM4"
   | "AwsSolutions-IAM5"
   | "AwsSolutions-L1"
@@ -64,12 +65,16 @@ export const reasons = {
 } as const;
 
 /** How a function is invoked: what becomes of a failed invocation, so whether it needs a dead-letter queue. */
-export type Invocation = "http" | "stateMachine" | "tableStream" | "schedule" | "eventBus";
+export type Invocation = "http" | "websocket" | "stateMachine" | "tableStream" | "schedule" | "eventBus";
 
 const deadLetterReasons: Record<Exclude<Invocation, "eventBus">, string> = {
   http:
     "Invoked synchronously by API Gateway: a failure is the HTTP response, which the client may retry (idempotently, " +
     "with its Idempotency-Key). A function dead-letter queue only receives failed asynchronous invocations.",
+  websocket:
+    "Invoked synchronously by the WebSocket API (its $connect authorizer, or a route): a failure refuses the " +
+    "connection or answers the client's message with an error, and the client connects or sends again. A function " +
+    "dead-letter queue only receives failed asynchronous invocations.",
   stateMachine:
     "Invoked synchronously by Step Functions Task states: a failure is handled by the state's Retry and Catch (named " +
     "compensation states). A function dead-letter queue only receives failed asynchronous invocations.",
@@ -133,6 +138,12 @@ const wildcardReasons: Array<{ actions: RegExp; reason: string }> = [
       "SES checks SendEmail on the sending identity and, while the account is in the SES sandbox, on each " +
       "recipient's verified identity: so this account and region's identities (identity/*), not only the stage's " +
       "From address. The configuration set is exact (stacks/iam.ts sendPolicy).",
+  },
+  {
+    actions: /^execute-api:ManageConnections$/,
+    reason:
+      "PostToConnection on the WebSocket API's connections: one API, one stage, POST /@connections/* only; " +
+      "connection ids exist only at run time, so no fixed resource names one (stacks/iam.ts pushPolicy).",
   },
   {
     actions: /^s3:(PutObject|GetObject)$/,

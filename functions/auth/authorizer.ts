@@ -47,7 +47,16 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-export function createAuthorizer(config: AuthorizerConfig) {
+/** What verifying a token needs: the two pools (and, in tests, their JWKS). */
+export type TokenVerifierConfig = Pick<AuthorizerConfig, "pools" | "jwksCache">;
+
+/**
+ * Verifies a token of either pool — signature against the pool's JWKS, issuer, app client,
+ * expiry, `token_use` id or access, groups the pool hands out — and gives the caller as routes
+ * see it; undefined for anything else (never throws). The HTTP API's authorizer below and the
+ * WebSocket API's (functions/realtime/authorizer.ts) share it.
+ */
+export function createTokenVerifier(config: TokenVerifierConfig) {
   const pools = Object.entries(config.pools) as Array<[Pool, { userPoolId: string; clientId: string }]>;
   const verifier = CognitoJwtVerifier.create(
     pools.map(([, { userPoolId, clientId }]) => ({ userPoolId, clientId, tokenUse: null })),
@@ -58,50 +67,61 @@ export function createAuthorizer(config: AuthorizerConfig) {
   const poolOfIssuer = (iss: unknown): Pool | undefined =>
     pools.find(([, { userPoolId }]) => typeof iss === "string" && iss.endsWith(`/${userPoolId}`))?.[0];
 
-  return async function authorize(event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> {
+  return async function verifyToken(token: string): Promise<AuthorizerContext | undefined> {
     try {
-      // API Gateway hands HTTP API authorizers lower-cased header names.
-      const headers = event.headers ?? {};
-      if (config.originVerify !== undefined && !sameSecret(headers[ORIGIN_VERIFY_HEADER], config.originVerify)) {
-        logger.warn("Request did not come through the edge distribution", { routeKey: event.routeKey });
-        return deny;
-      }
-      const token = bearerToken(headers.authorization);
-      if (!token) return deny;
       const payload = await verifier.verify(token);
       const pool = poolOfIssuer(payload.iss);
-      if (!pool) return deny;
+      if (!pool) return undefined;
       // Defence in depth: a pool's tokens carry only that pool's groups (a staff group in the
       // patients pool would be a misconfiguration, or an attempt to create one).
       const groups = payload["cognito:groups"] ?? [];
       const allowed: readonly string[] = poolGroups[pool];
       if (!groups.every((group) => allowed.includes(group))) {
         logger.warn("Token carries groups its pool does not hand out", { pool, sub: payload.sub });
-        return deny;
+        return undefined;
       }
-      return { isAuthorized: true, context: authorizerContext(payload, pool) };
+      return authorizerContext(payload, pool);
     } catch (error) {
-      // Expired, wrong client, bad signature, unknown issuer, JWKS unreachable: all a deny.
+      // Expired, wrong client, bad signature, unknown issuer, JWKS unreachable: all refused.
       logger.info("Token refused", { reason: error instanceof Error ? error.message : String(error) });
-      return deny;
+      return undefined;
     }
   };
 }
 
-/** The configuration the Api stack gives the deployed authorizer. */
-export function configFromEnv(env: NodeJS.ProcessEnv): AuthorizerConfig {
+export function createAuthorizer(config: AuthorizerConfig) {
+  const verifyToken = createTokenVerifier(config);
+  return async function authorize(event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> {
+    // API Gateway hands HTTP API authorizers lower-cased header names.
+    const headers = event.headers ?? {};
+    if (config.originVerify !== undefined && !sameSecret(headers[ORIGIN_VERIFY_HEADER], config.originVerify)) {
+      logger.warn("Request did not come through the edge distribution", { routeKey: event.routeKey });
+      return deny;
+    }
+    const token = bearerToken(headers.authorization);
+    const context = token ? await verifyToken(token) : undefined;
+    return context ? { isAuthorized: true, context } : deny;
+  };
+}
+
+/** Each pool's id and app client id, from the variables the Api and Realtime stacks set. */
+export function poolsFromEnv(env: NodeJS.ProcessEnv): AuthorizerConfig["pools"] {
   const value = (name: string) => {
     const v = env[name];
     if (!v) throw new Error(`${name} is not set`);
     return v;
   };
-  const pools = Object.fromEntries(
+  return Object.fromEntries(
     Object.entries(poolEnv).map(([pool, names]) => [
       pool,
       { userPoolId: value(names.userPoolId), clientId: value(names.clientId) },
     ]),
   ) as AuthorizerConfig["pools"];
-  return { pools, originVerify: env[ORIGIN_VERIFY_ENV] || undefined };
+}
+
+/** The configuration the Api stack gives the deployed authorizer. */
+export function configFromEnv(env: NodeJS.ProcessEnv): AuthorizerConfig {
+  return { pools: poolsFromEnv(env), originVerify: env[ORIGIN_VERIFY_ENV] || undefined };
 }
 
 let fromEnv: ReturnType<typeof createAuthorizer> | undefined;

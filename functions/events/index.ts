@@ -8,6 +8,7 @@
  */
 import { EVENT_SOURCE } from "@carebook/core/events/bus";
 import { countedEventTypes } from "@carebook/core/metrics/aggregates";
+import { realtimeEventTypes } from "@carebook/core/realtime/topics";
 import type { EventPattern } from "@carebook/core/events/pattern";
 import type { EventType } from "@carebook/core/events/schemas";
 import type { TableAccess } from "../routes";
@@ -154,6 +155,24 @@ export const eventConsumers = {
   },
 } as const satisfies Record<string, EventConsumer>;
 
+/**
+ * Bus consumers that push to the WebSocket API's connections (docs/realtime.md). Deployed by the
+ * Realtime stack rather than Events — a rule on this bus, a Lambda target, a dead-letter queue,
+ * as Events deploys its consumers — because they need what that stack creates: the management
+ * endpoint (REALTIME_ENDPOINT_ENV) and `execute-api:ManageConnections` on that API only. The
+ * Realtime stack comes after Events (it needs the bus), so Events cannot refer to the API. The
+ * local runtime's bus delivers to these as to the others.
+ */
+export const pushConsumers = {
+  realtime: {
+    handler: "functions/realtime/fan-out.handler",
+    // Reads topics, clinic time zones and appointments; deletes the items of gone connections.
+    table: "write",
+    description: "Pushes appointment status changes to their patient and clinic staff, and taken or freed slots to viewers of the clinic's day",
+    pattern: appointmentEvents(...realtimeEventTypes),
+  },
+} as const satisfies Record<string, EventConsumer>;
+
 export const scheduledFunctions = {
   notificationDispatcher: {
     handler: "functions/events/dispatch-notifications.handler",
@@ -168,6 +187,7 @@ export const scheduledFunctions = {
 export type StreamConsumerName = keyof typeof streamConsumers;
 export type EventConsumerName = keyof typeof eventConsumers;
 export type ScheduledFunctionName = keyof typeof scheduledFunctions;
+export type PushConsumerName = keyof typeof pushConsumers;
 
 export function streamConsumerEntries(): Array<[StreamConsumerName, StreamConsumer]> {
   return Object.entries(streamConsumers) as Array<[StreamConsumerName, StreamConsumer]>;
@@ -179,4 +199,13 @@ export function scheduledFunctionEntries(): Array<[ScheduledFunctionName, Schedu
 
 export function eventConsumerEntries(): Array<[EventConsumerName, EventConsumer]> {
   return Object.entries(eventConsumers) as Array<[EventConsumerName, EventConsumer]>;
+}
+
+export function pushConsumerEntries(): Array<[PushConsumerName, EventConsumer]> {
+  return Object.entries(pushConsumers) as Array<[PushConsumerName, EventConsumer]>;
+}
+
+/** Every consumer of the bus, whichever stack deploys it (the local runtime's bus takes them all). */
+export function busConsumerEntries(): Array<[EventConsumerName | PushConsumerName, EventConsumer]> {
+  return [...eventConsumerEntries(), ...pushConsumerEntries()];
 }

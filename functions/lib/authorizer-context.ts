@@ -35,15 +35,26 @@ export function authorizerContext(payload: Record<string, unknown>, pool: Pool):
 
 /** Reads the context back from an API Gateway v2 event's request context, if there is one. */
 export function readAuthorizerContext(requestContext: unknown): AuthorizerContext | undefined {
-  const lambda = (requestContext as { authorizer?: { lambda?: Partial<AuthorizerContext> } } | undefined)?.authorizer
-    ?.lambda;
-  if (!lambda || typeof lambda.sub !== "string" || lambda.sub === "") return undefined;
-  const pool = lambda.pool === "staff" ? "staff" : lambda.pool === "patients" ? "patients" : undefined;
+  return fromValues((requestContext as { authorizer?: { lambda?: unknown } } | undefined)?.authorizer?.lambda);
+}
+
+/**
+ * The same, from a WebSocket API event: a REQUEST authorizer's context reaches the $connect
+ * route at `requestContext.authorizer` itself (beside `principalId`), not under `lambda`.
+ */
+export function readConnectionAuthorizerContext(requestContext: unknown): AuthorizerContext | undefined {
+  return fromValues((requestContext as { authorizer?: unknown } | undefined)?.authorizer);
+}
+
+function fromValues(values: unknown): AuthorizerContext | undefined {
+  const context = values as Partial<AuthorizerContext> | undefined;
+  if (!context || typeof context.sub !== "string" || context.sub === "") return undefined;
+  const pool = context.pool === "staff" ? "staff" : context.pool === "patients" ? "patients" : undefined;
   if (!pool) return undefined;
   return {
-    sub: lambda.sub,
-    groups: typeof lambda.groups === "string" ? lambda.groups : "",
-    email: typeof lambda.email === "string" ? lambda.email : "",
+    sub: context.sub,
+    groups: typeof context.groups === "string" ? context.groups : "",
+    email: typeof context.email === "string" ? context.email : "",
     pool,
   };
 }

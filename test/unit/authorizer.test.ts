@@ -3,7 +3,7 @@
  * each pool's JWKS served by an in-memory fetcher — no network: a JWKS URI the test did not
  * publish fails the fetch, and so the token.
  */
-import type { APIGatewayRequestAuthorizerEventV2, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
+import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { beforeAll, describe, expect, it, vi } from "vitest";
@@ -16,6 +16,8 @@ import {
 } from "../../functions/auth/authorizer";
 import { handler as patientGroups } from "../../functions/auth/patient-groups";
 import { ORIGIN_VERIFY_ENV, ORIGIN_VERIFY_HEADER, poolEnv } from "../../functions/auth/pools";
+import { readConnectionAuthorizerContext } from "../../functions/lib/authorizer-context";
+import { createConnectAuthorizer, handler as connectHandler } from "../../functions/realtime/authorizer";
 
 const region = "eu-west-1";
 const pools = {
@@ -271,6 +273,92 @@ describe("the Lambda authorizer", () => {
     expect(bearerToken("Bearer  abc ")).toBe("abc");
     expect(bearerToken("Bearer a b")).toBeUndefined();
     expect(bearerToken(undefined)).toBeUndefined();
+  });
+});
+
+describe("the WebSocket API's $connect authorizer", () => {
+  const methodArn = "arn:aws:execute-api:eu-west-1:123456789012:abcdef123/prod/$connect";
+  /** A $connect authorizer's input (v1 REQUEST shape): the token in the query string only. */
+  function connectEvent(query: Record<string, string> | null, headers: Record<string, string> = {}): APIGatewayRequestAuthorizerEvent {
+    return {
+      type: "REQUEST",
+      methodArn,
+      resource: "",
+      path: "",
+      httpMethod: "",
+      headers,
+      multiValueHeaders: null,
+      pathParameters: null,
+      queryStringParameters: query,
+      multiValueQueryStringParameters: null,
+      stageVariables: null,
+      requestContext: {} as APIGatewayRequestAuthorizerEvent["requestContext"],
+    };
+  }
+  const allow = (sub: string) => ({
+    principalId: sub,
+    policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: methodArn }] },
+  });
+  const deny = {
+    principalId: "anonymous",
+    policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Deny", Resource: methodArn }] },
+  };
+
+  function connectAuthorizer() {
+    const jwks = offlineJwks();
+    jwks.publish(pools.patients.userPoolId, [patientsKey.publicJwk]);
+    jwks.publish(pools.staff.userPoolId, [staffKey.publicJwk]);
+    return createConnectAuthorizer({ pools, jwksCache: jwks.jwksCache });
+  }
+
+  it("allows this connection's $connect for a token of either pool, with the HTTP API's caller context", async () => {
+    const authorize = connectAuthorizer();
+    const patient = await token(patientsKey, { sub: "p-1", email: "p@example.test", groups: ["patient"] });
+    await expect(authorize(connectEvent({ token: patient }))).resolves.toEqual({
+      ...allow("p-1"),
+      context: { sub: "p-1", groups: "patient", email: "p@example.test", pool: "patients" },
+    });
+    const nurse = await token(staffKey, { sub: "s-1", groups: ["nurse"], userPoolId: pools.staff.userPoolId, clientId: pools.staff.clientId });
+    const result = await authorize(connectEvent({ token: nurse }));
+    expect(result).toMatchObject({ ...allow("s-1"), context: { sub: "s-1", groups: "nurse", pool: "staff" } });
+    // What $connect then reads: API Gateway puts the context beside principalId.
+    expect(readConnectionAuthorizerContext({ authorizer: { principalId: "s-1", ...result.context, integrationLatency: 12 } })).toEqual({
+      sub: "s-1",
+      groups: "nurse",
+      email: "user@example.test",
+      pool: "staff",
+    });
+  });
+
+  it("needs no CloudFront origin header (nothing stands in front of the WebSocket API)", async () => {
+    const authorize = connectAuthorizer();
+    const jwt = await token(patientsKey, { groups: ["patient"] });
+    expect((await authorize(connectEvent({ token: jwt }, {}))).policyDocument.Statement[0]).toMatchObject({ Effect: "Allow" });
+  });
+
+  it("denies no token, a bearer header instead of the query string, and every token the HTTP API's authorizer denies", async () => {
+    const authorize = connectAuthorizer();
+    const valid = await token(patientsKey, { groups: ["patient"] });
+    const refused = [
+      await token(patientsKey, { expiresIn: -60 }),
+      await token(attackerKey, { groups: ["patient"] }),
+      await token(patientsKey, { clientId: pools.staff.clientId }),
+      await token(patientsKey, { groups: ["patient", "admin"] }),
+      "not.a.jwt",
+    ];
+    await expect(authorize(connectEvent(null))).resolves.toEqual(deny);
+    await expect(authorize(connectEvent({}, bearer(valid)))).resolves.toEqual(deny);
+    for (const jwt of refused) await expect(authorize(connectEvent({ token: jwt }))).resolves.toEqual(deny);
+  });
+
+  it("denies, and does not throw, when the deployed function is not configured", async () => {
+    for (const name of Object.values(poolEnv).flatMap((names) => Object.values(names))) vi.stubEnv(name, "");
+    try {
+      const jwt = await token(patientsKey, { groups: ["patient"] });
+      await expect(connectHandler(connectEvent({ token: jwt }))).resolves.toEqual(deny);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 

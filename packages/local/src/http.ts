@@ -52,6 +52,9 @@ export interface ApiServerOptions {
   /** Local-only endpoints, keyed "GET /local/whatever" (exact method and path). Unlike the
    * routes, they do not count as app work for the controllable clock (activity.ts). */
   extraRoutes?: Record<string, ExtraRoute>;
+  /** Local-only endpoints under a path prefix, keyed "/local/whatever": any method, any path
+   * below it (the WebSocket management API's `/@connections/{id}`, websocket.ts). */
+  prefixRoutes?: Record<string, ExtraRoute>;
   /** Answers GET/HEAD requests outside /api that no route matched: the web app (web.ts). */
   fallback?: ExtraRoute;
   /** Runs after a local sign-up (creates the Patient record); a throw rolls the user back. */
@@ -769,6 +772,8 @@ export function createApiServer(options: ApiServerOptions): Server {
 
     const extra = extraRoutes[`${method} ${pathname}`];
     if (extra) return extra(req, res);
+    const prefixed = Object.entries(options.prefixRoutes ?? {}).find(([prefix]) => pathname.startsWith(`${prefix}/`));
+    if (prefixed) return prefixed[1](req, res);
 
     const match = matchRoute(compiled, method, rawPath);
     if (match.kind === "not-found" && options.fallback && (method === "GET" || method === "HEAD") && !/^\/(api|local)\//.test(pathname)) {

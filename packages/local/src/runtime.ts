@@ -11,9 +11,10 @@ import { join, resolve } from "node:path";
 import type { Server } from "node:http";
 import { createDb, type Db } from "@carebook/core/entities/index";
 import { ensurePatientProfile } from "@carebook/core/patient";
-import { EVENT_BUS_ENV, eventConsumerEntries, scheduledFunctions, streamConsumerEntries } from "../../../functions/events/index";
+import { busConsumerEntries, EVENT_BUS_ENV, scheduledFunctions, streamConsumerEntries } from "../../../functions/events/index";
 import { ARCHIVE_DIR_ENV } from "../../../functions/lib/archive-store";
 import { OUTBOX_DIR_ENV } from "../../../functions/lib/channels/index";
+import { REALTIME_ENDPOINT_ENV } from "../../../functions/realtime/index";
 import { routes } from "../../../functions/routes";
 import { sweeper, workflowEntries, type WorkflowDefinition } from "../../../functions/workflows/index";
 import { createLocalIssuer, type LocalIssuer } from "./auth";
@@ -29,6 +30,7 @@ import { faultsEndpoint, stepFunctionsRoutes, type FaultPlan } from "./stepfunct
 import { createLocalStepFunctions, type LocalStepFunctions } from "./stepfunctions/engine";
 import { ensureTable } from "./table";
 import { createLocalTtl, LOCAL_TTL_PERIOD_MS, ttlRoutes } from "./ttl";
+import { createLocalWebSocketApi, LOCAL_MANAGEMENT_PREFIX, type LocalWebSocketApi } from "./websocket";
 import { localWorkflows, resumeWorkflows, startSweeper } from "./workflows";
 
 export const LOCAL_TABLE_NAME = "carebook-local";
@@ -71,6 +73,8 @@ export interface Runtime {
   bus: LocalBus;
   /** The stream consumers (publisher…): `drain()` delivers everything committed so far. */
   streams: StreamConsumers;
+  /** The WebSocket API (`ws://…/ws?token=`) and its management endpoint (REALTIME_ENDPOINT_ENV). */
+  websockets: LocalWebSocketApi;
   /** Set when running on the controllable clock. */
   clock?: ControllableClock;
   startupMs: number;
@@ -126,7 +130,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const [name, workflow] of entries) process.env[workflow.arnEnv] = arnOf.get(name)!;
     process.env.CAREBOOK_SFN_ENDPOINT = sfnEndpoint;
     // Events: the bus's consumers in-process, its endpoint for the publisher's EventBridgeClient.
-    const bus = createLocalBus({ consumers: eventConsumerEntries(), loadHandler, dataDir });
+    const bus = createLocalBus({ consumers: busConsumerEntries(), loadHandler, dataDir });
     process.env[EVENT_BUS_ENV] = bus.name;
     process.env.CAREBOOK_EVENTS_ENDPOINT = `http://127.0.0.1:${port}/local/events`;
     // Messages to patients land in an outbox of files (kept with the data, or thrown away).
@@ -156,10 +160,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...(clock ? clockRoutes(clock) : {}),
     };
 
+    // The WebSocket API on the same server and port (`/ws`), its management endpoint for the
+    // fan-out consumer's ApiGatewayManagementApiClient.
+    const websockets = createLocalWebSocketApi({ issuer, loadHandler });
+    process.env[REALTIME_ENDPOINT_ENV] = `http://127.0.0.1:${port}${LOCAL_MANAGEMENT_PREFIX}`;
     const server = createApiServer({
       routes,
       issuer,
       loadHandler,
+      prefixRoutes: websockets.prefixRoutes,
       fallback: webAppRoute(),
       extraRoutes,
       onSignup: async (user) => {
@@ -172,6 +181,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         });
       },
     });
+    websockets.attach(server);
     let url: string;
     try {
       url = await listen(server, port);
@@ -213,9 +223,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       sfnEndpoint,
       bus,
       streams,
+      websockets,
       clock,
       startupMs: Date.now() - started,
       async stop() {
+        // First: their $disconnect still needs the table, and open sockets hold the server open.
+        await websockets.close();
         await sweep?.stop();
         await Promise.all(scheduled.map((s) => s.stop()));
         await ttlSweep.stop();

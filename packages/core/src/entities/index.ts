@@ -4,6 +4,7 @@ import { metricsDaySchema, receiptSchema } from "../metrics/entities";
 import { notificationDueSchema, notificationSchema } from "../notifications/entities";
 import { auditChainDaySchema, auditChainHeadSchema, auditChainLinkSchema, auditChainMarkSchema } from "../audit/entities";
 import { archivedAppointmentSchema } from "../archive/entities";
+import { realtimeConnectionSchema, realtimeSubscriptionSchema } from "../realtime/entities";
 
 /**
  * ElectroDB entities on the one table (see ./table.ts for the indexes).
@@ -33,6 +34,7 @@ import { archivedAppointmentSchema } from "../archive/entities";
  * - notification, notificationDue           messages to patients and their delivery log (notifications/entities.ts)
  * - metricsDay, receipt                     admin metrics aggregates; "applied once" markers (metrics/entities.ts)
  * - archivedAppointment byId                where an archived appointment's record is (archive/entities.ts)
+ * - realtimeConnection, realtimeSubscription WebSocket connections and their topics (realtime/entities.ts)
  * - domainEvent   byAppointment (appointment, at) events written in the same transaction as the change
  *                                           that caused them (an outbox; the events issue publishes them)
  */
@@ -511,6 +513,8 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
     metricsDay: new Entity(metricsDaySchema, config),
     receipt: new Entity(receiptSchema, config),
     archivedAppointment: new Entity(archivedAppointmentSchema, config),
+    realtimeConnection: new Entity(realtimeConnectionSchema, config),
+    realtimeSubscription: new Entity(realtimeSubscriptionSchema, config),
   };
   const carebook = new Service(entities, config);
   return { ...entities, service: carebook, client, table };
@@ -537,3 +541,4 @@ export type Screening = EntityItem<Db["screening"]>;
 export type DomainEvent = EntityItem<Db["domainEvent"]>;
 export type Notification = EntityItem<Db["notification"]>;
 export type NotificationDue = EntityItem<Db["notificationDue"]>;
+export type RealtimeConnection = EntityItem<Db["realtimeConnection"]>;
