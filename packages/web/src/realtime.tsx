@@ -2,7 +2,9 @@
  * Real-time updates (docs/realtime.md): one WebSocket per signed-in tab, authenticated with the
  * session's token. The server pushes the caller's appointments' status changes, and — for each
  * clinic-day the page subscribes to — "slots" messages when a slot there was taken or freed.
- * Reconnects with backoff and subscribes again; pages re-read what a message concerns.
+ * Reconnects with backoff (API Gateway also ends every connection after 2 hours) and subscribes
+ * again; a ping every 5 minutes keeps an idle connection open. Pages re-read what a message
+ * concerns (some pushes carry no status: a reschedule, a re-assignment).
  */
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { config } from "./config";
@@ -21,6 +23,7 @@ class Channel {
   private readonly days = new Map<string, number>();
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
   private closed = false;
   onState: (connected: boolean) => void = () => {};
 
@@ -37,6 +40,11 @@ class Channel {
       this.attempt = 0;
       this.onState(true);
       for (const key of this.days.keys()) this.send("subscribe", key);
+      // API Gateway closes a connection idle for 10 minutes; browsers cannot send ping frames.
+      clearInterval(this.keepAlive);
+      this.keepAlive = setInterval(() => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ action: "ping" }));
+      }, 5 * 60_000);
     };
     socket.onmessage = (message) => {
       let push: Push;
@@ -48,6 +56,7 @@ class Channel {
       if (push.type === "appointment" || push.type === "slots") for (const listener of this.listeners) listener(push);
     };
     socket.onclose = () => {
+      clearInterval(this.keepAlive);
       this.onState(false);
       if (this.closed) return;
       // Backoff up to 30 s; the token is read again (it may have been refreshed).
@@ -82,6 +91,7 @@ class Channel {
   close() {
     this.closed = true;
     clearTimeout(this.timer);
+    clearInterval(this.keepAlive);
     this.socket?.close();
   }
 }
