@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 /**
  * `npm test` runs every project: pure unit tests, stack synthesis tests, the local runtime's
  * own tests, integration tests against one local runtime (DynamoDB Local in memory) started
- * once per run by test/integration/global-setup.ts, and workflow tests against another one on
- * the controllable clock (test/workflows/global-setup.ts).
+ * once per run by test/integration/global-setup.ts, workflow tests against another one on
+ * the controllable clock (test/workflows/global-setup.ts), and browser tests (Debian's Chromium)
+ * against a third that serves the built web app (test/browser/global-setup.ts).
  */
 export default defineConfig({
   test: {
@@ -22,6 +23,19 @@ export default defineConfig({
           globalSetup: ["test/integration/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          globalSetup: ["test/browser/global-setup.ts"],
+          // One Chromium at a time on 2 cores: the 2-second real-time check measures the app,
+          // not a starved machine.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
       {
