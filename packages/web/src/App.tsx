@@ -10,7 +10,7 @@ import { Appointments } from "./pages/patient/Appointments";
 import { Book } from "./pages/patient/Book";
 import { OfflineAppointments } from "./pages/patient/OfflineAppointments";
 import { Preferences } from "./pages/patient/Preferences";
-import { SignIn, SignUp } from "./pages/SignIn";
+import { AuthCallback, SignIn, SignUp } from "./pages/SignIn";
 import { AvailabilityPage } from "./pages/staff/Availability";
 import { LeavePage } from "./pages/staff/Leave";
 import { PrescreeningQueue } from "./pages/staff/Prescreening";
@@ -105,6 +105,7 @@ export function App() {
               <Route path="/" element={<Home />} />
               <Route path="/signin" element={<SignIn />} />
               <Route path="/signup" element={<SignUp />} />
+              <Route path="/auth/callback" element={<AuthCallback />} />
               <Route path="/offline" element={<OfflineAppointments />} />
               <Route path="/book" element={<Only roles={["patient"]}><Book /></Only>} />
               <Route path="/appointments" element={<Only roles={["patient"]}><Appointments /></Only>} />

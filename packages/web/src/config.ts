@@ -1,25 +1,45 @@
 /**
- * Where the app finds Carebook. Locally the runtime serves the app on the API's own origin, so
- * every default is relative to the page; the Web stack sets the VITE_* variables per stage.
+ * Where the app finds Carebook. Locally the runtime serves the app on the API's own origin and
+ * signs in at its own issuer: the defaults. A deployed stage's Web stack writes `/config.json`
+ * next to the app (its API and WebSocket URLs, its Cognito pools and app clients), read once
+ * at start (loadConfig) and remembered for starts without a network.
  */
-const env = import.meta.env;
-
-function defaultWebSocketUrl(): string {
-  const { protocol, host } = window.location;
-  return `${protocol === "https:" ? "wss:" : "ws:"}//${host}/ws`;
+export interface PoolConfig {
+  /** The pool's issuer, https://cognito-idp.<region>.amazonaws.com/<pool id> (OIDC discovery). */
+  issuer: string;
+  clientId: string;
 }
 
-export const config = {
+export interface AppConfig {
   /** The HTTP API's base URL ("" = this origin). */
-  apiUrl: (env.VITE_API_URL as string | undefined) ?? "",
+  apiUrl: string;
   /** The WebSocket API's URL. */
-  webSocketUrl: (env.VITE_WS_URL as string | undefined) ?? defaultWebSocketUrl(),
-  /** "local": the runtime's issuer (/local-auth); "cognito": the stage's user pools. */
-  authMode: ((env.VITE_AUTH_MODE as string | undefined) ?? "local") as "local" | "cognito",
-  /** Cognito (authMode "cognito"): region and the two pools' app clients. */
-  cognito: {
-    region: env.VITE_COGNITO_REGION as string | undefined,
-    patientsClientId: env.VITE_PATIENTS_CLIENT_ID as string | undefined,
-    staffClientId: env.VITE_STAFF_CLIENT_ID as string | undefined,
-  },
-};
+  webSocketUrl: string;
+  /** "local": the runtime's issuer (/local-auth); "cognito": the stage's user pools' hosted sign-in. */
+  authMode: "local" | "cognito";
+  cognito?: { patients: PoolConfig; staff: PoolConfig };
+}
+
+function defaults(): AppConfig {
+  const { protocol, host } = window.location;
+  return { apiUrl: "", webSocketUrl: `${protocol === "https:" ? "wss:" : "ws:"}//${host}/ws`, authMode: "local" };
+}
+
+const REMEMBERED = "carebook.config";
+
+export const config: AppConfig = defaults();
+
+export async function loadConfig(): Promise<void> {
+  let stage: Partial<AppConfig> | undefined;
+  try {
+    const response = await fetch("/config.json", { cache: "no-cache" });
+    if (response.ok && response.headers.get("content-type")?.includes("json")) {
+      stage = (await response.json()) as Partial<AppConfig>;
+      localStorage.setItem(REMEMBERED, JSON.stringify(stage));
+    }
+  } catch {
+    const remembered = localStorage.getItem(REMEMBERED);
+    stage = remembered ? (JSON.parse(remembered) as Partial<AppConfig>) : undefined;
+  }
+  Object.assign(config, stage ?? {});
+}

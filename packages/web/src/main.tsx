@@ -1,6 +1,7 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App";
+import { loadConfig } from "./config";
 import "./styles.css";
 
 // The service worker (src/sw.ts): the app opens offline and can show push messages. Not in
@@ -9,8 +10,11 @@ if (import.meta.env.PROD && "serviceWorker" in navigator) {
   void import("workbox-window").then(({ Workbox }) => new Workbox("/sw.js").register());
 }
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
+// The stage's settings (config.json) before the first render: they say where the API is.
+void loadConfig().then(() =>
+  createRoot(document.getElementById("root")!).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  ),
 );

@@ -3,10 +3,11 @@
  * refresh before expiry, who the caller is (GET /api/me), and the typed client bound to it.
  *
  * Locally the runtime's issuer answers at /local-auth (one endpoint for both pools, staff with
- * TOTP). The Cognito flow (authMode "cognito") is not written yet: see docs/web.md.
+ * TOTP); a deployed stage signs in on its Cognito pools' hosted pages (auth/cognito.ts).
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { ApiError, createClient, type Call, type ResponseOf } from "./api/client";
+import { completeSignIn, refreshPoolTokens, signOutOfPool, type Pool } from "./auth/cognito";
 import { config } from "./config";
 import { clearSnapshot } from "./offline";
 
@@ -18,6 +19,8 @@ interface Tokens {
   refreshToken?: string;
   /** Epoch ms. */
   expiresAt: number;
+  /** The Cognito pool that issued them (none: the local issuer). */
+  pool?: Pool;
 }
 
 const STORAGE_KEY = "carebook.session";
@@ -51,7 +54,7 @@ function storeTokens(tokens: Tokens | undefined) {
 }
 
 async function authPost(path: string, body: unknown): Promise<Record<string, unknown>> {
-  if (config.authMode !== "local") throw new ApiError(501, "NOT_AVAILABLE", "Sign-in with Cognito is not available in this build yet");
+  if (config.authMode !== "local") throw new ApiError(400, "COGNITO_SIGN_IN", "This Carebook signs in on its sign-in page");
   let response: Response;
   try {
     response = await fetch(`${config.apiUrl}/local-auth/${path}`, {
@@ -70,12 +73,19 @@ async function authPost(path: string, body: unknown): Promise<Record<string, unk
   return parsed;
 }
 
-function tokensFrom(answer: Record<string, unknown>, previous?: Tokens): Tokens {
+function tokensFrom(answer: { idToken?: unknown; refreshToken?: unknown; expiresIn?: unknown }, previous?: Tokens, pool?: Pool): Tokens {
   return {
     idToken: answer.idToken as string,
     refreshToken: (answer.refreshToken as string | undefined) ?? previous?.refreshToken,
     expiresAt: Date.now() + Number(answer.expiresIn ?? 900) * 1000,
+    ...((pool ?? previous?.pool) ? { pool: pool ?? previous?.pool } : {}),
   };
+}
+
+/** New tokens for the session's refresh token, from whoever issued them. */
+async function refreshed(current: Tokens): Promise<Tokens> {
+  if (current.pool) return tokensFrom(await refreshPoolTokens(current.pool, current.refreshToken!), current);
+  return tokensFrom(await authPost("token", { grantType: "refresh_token", refreshToken: current.refreshToken }), current);
 }
 
 /** Roles of the signed-in caller: a patient, or the staff record's roles. */
@@ -92,7 +102,10 @@ interface SessionValue {
   call: Call;
   /** The current bearer token (refreshed when close to expiry), for the WebSocket. */
   token: () => Promise<string | undefined>;
+  /** Local issuer: e-mail, password (and TOTP). */
   signIn(input: { email: string; password: string; totp?: string }): Promise<Me>;
+  /** Cognito: at /auth/callback, the hosted page's answer for tokens. */
+  completePoolSignIn(callback: URL): Promise<Me>;
   signUp(input: { name: string; email: string; password: string }): Promise<Me>;
   signOut(): Promise<void>;
   refreshMe(): Promise<void>;
@@ -126,9 +139,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       if (!current) return undefined;
       if (current.expiresAt - Date.now() > 60_000) return current.idToken;
       if (!current.refreshToken) return current.idToken;
-      refreshing ??= authPost("token", { grantType: "refresh_token", refreshToken: current.refreshToken })
-        .then((answer) => {
-          const next = tokensFrom(answer, current);
+      refreshing ??= refreshed(current)
+        .then((next) => {
           update(next);
           return next;
         })
@@ -173,6 +185,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [call, update, setMe],
   );
 
+  const completePoolSignIn = useCallback(
+    async (callback: URL) => {
+      const { pool, ...answer } = await completeSignIn(callback);
+      update(tokensFrom(answer, undefined, pool));
+      const who = await call("GET /api/me", {});
+      setMe(who);
+      return who;
+    },
+    [call, update, setMe],
+  );
+
   const signUp = useCallback(
     async (input: { name: string; email: string; password: string }) => {
       await authPost("signup", input);
@@ -185,12 +208,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     const current = loadTokens();
     update(undefined);
     clearSnapshot();
+    if (current?.pool) return signOutOfPool(current.pool, current.refreshToken);
     if (current?.refreshToken) await authPost("revoke", { refreshToken: current.refreshToken }).catch(() => undefined);
   }, [update]);
 
   const value = useMemo<SessionValue>(
-    () => ({ me, roles: rolesOf(me), loading: loading && !me, call, token, signIn, signUp, signOut, refreshMe }),
-    [me, loading, call, token, signIn, signUp, signOut, refreshMe],
+    () => ({ me, roles: rolesOf(me), loading: loading && !me, call, token, signIn, completePoolSignIn, signUp, signOut, refreshMe }),
+    [me, loading, call, token, signIn, completePoolSignIn, signUp, signOut, refreshMe],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

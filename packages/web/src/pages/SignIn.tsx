@@ -1,13 +1,78 @@
 /** Sign in (a TOTP field appears when the account asks for one: staff always) and sign up (patients). */
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { ApiError } from "../api/client";
+import { beginSignIn, type Pool } from "../auth/cognito";
+import { config } from "../config";
 import { ErrorNotice, Notice, Page } from "../components/ui";
 import { useSession } from "../session";
 import { homeOf } from "../home";
 import { loadSnapshot } from "../offline";
 
+/** A stage's Cognito pools: their hosted pages do the e-mail, password, TOTP and sign-up. */
+/** oauth4webapi's errors (a bad state, a refused code) as this app shows errors. */
+const signInFailed = (error: unknown) =>
+  error instanceof ApiError ? error : new ApiError(401, "SIGN_IN_FAILED", `Sign-in failed: ${(error as Error).message}`);
+
+function PoolSignIn() {
+  const [error, setError] = useState<unknown>();
+  const go = (pool: Pool, mode: "signin" | "signup" = "signin") => void beginSignIn(pool, mode).catch((e: unknown) => setError(signInFailed(e)));
+  return (
+    <Page title="Sign in">
+      <div className="stack narrow">
+        <button type="button" className="primary" onClick={() => go("patients")}>
+          Sign in as a patient
+        </button>
+        <button type="button" onClick={() => go("patients", "signup")}>
+          Create a patient account
+        </button>
+        <button type="button" onClick={() => go("staff")}>
+          Staff sign-in
+        </button>
+        <ErrorNotice error={error} />
+        {loadSnapshot() ? (
+          <p>
+            No connection? <Link to="/offline">See the appointments saved on this device</Link>
+          </p>
+        ) : null}
+      </div>
+    </Page>
+  );
+}
+
+/** /auth/callback: back from a pool's hosted page with a code. */
+export function AuthCallback() {
+  const { completePoolSignIn } = useSession();
+  const navigate = useNavigate();
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    completePoolSignIn(new URL(window.location.href))
+      .then((me) => navigate(homeOf(me), { replace: true }))
+      .catch((e: unknown) => setError(signInFailed(e)));
+    // Once: the code can be exchanged only once.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  return (
+    <Page title="Signing in">
+      {error ? (
+        <>
+          <ErrorNotice error={error} />
+          <p>
+            <Link to="/signin">Try again</Link>
+          </p>
+        </>
+      ) : (
+        <p role="status">Signing you in…</p>
+      )}
+    </Page>
+  );
+}
+
 export function SignIn() {
+  return config.authMode === "cognito" ? <PoolSignIn /> : <PasswordSignIn />;
+}
+
+function PasswordSignIn() {
   const { signIn } = useSession();
   const navigate = useNavigate();
   const ids = useId();
