@@ -7,6 +7,7 @@ import { Events } from "./stacks/Events";
 import { Realtime } from "./stacks/Realtime";
 import { Storage } from "./stacks/Storage";
 import { Waf } from "./stacks/Waf";
+import { Web } from "./stacks/Web";
 import { Workflows } from "./stacks/Workflows";
 
 /**
@@ -23,6 +24,6 @@ export default {
       app.stack(Waf);
       return;
     }
-    app.stack(Storage).stack(Auth).stack(Workflows).stack(Events).stack(Realtime).stack(Api).stack(Edge);
+    app.stack(Storage).stack(Auth).stack(Workflows).stack(Events).stack(Realtime).stack(Api).stack(Edge).stack(Web);
   },
 } satisfies SSTConfig;

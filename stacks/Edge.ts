@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Aws } from "aws-cdk-lib";
 import {
   AllowedMethods,
   CachePolicy,
@@ -12,13 +12,13 @@ import {
   ViewerProtocolPolicy,
 } from "aws-cdk-lib/aws-cloudfront";
 import { HttpOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { StringParameter } from "aws-cdk-lib/aws-ssm";
 import { NagSuppressions } from "cdk-nag";
 import { type StackContext, use } from "sst/constructs";
 import { ORIGIN_VERIFY_HEADER } from "../functions/auth/pools";
 import { Api } from "./Api";
 import { stageConfig } from "./config";
+import { accessLogsBucket } from "./access-logs";
 import { suppressSstInternals } from "./nag";
 import { edgeWebAclParameterName } from "./Waf";
 
@@ -46,19 +46,7 @@ export function Edge({ app, stack }: StackContext) {
     ? StringParameter.valueForStringParameter(stack, edgeWebAclParameterName(stack.stage))
     : undefined;
 
-  // CloudFront's access logs: the only record of callers' addresses (API Gateway sees
-  // CloudFront's). Standard logging writes with an ACL, hence object-writer ownership.
-  const logBucket = new Bucket(stack, "AccessLogs", {
-    encryption: BucketEncryption.S3_MANAGED,
-    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-    objectOwnership: ObjectOwnership.OBJECT_WRITER,
-    enforceSSL: true,
-    minimumTLSVersion: 1.2,
-    // Addresses are personal data: kept long enough to investigate an incident, no longer.
-    lifecycleRules: [{ id: "ExpireAccessLogs", expiration: Duration.days(90) }],
-    removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    autoDeleteObjects: ephemeral,
-  });
+  const logBucket = accessLogsBucket(stack, "AccessLogs", ephemeral);
 
   const distribution = new Distribution(stack, "Distribution", {
     comment: `${app.logicalPrefixedName("api")}: Carebook API behind the edge WebACL`,
@@ -96,21 +84,6 @@ export function Edge({ app, stack }: StackContext) {
       id: "AwsSolutions-CFR4",
       reason: "The default *.cloudfront.net certificate until the stage has a custom domain (then TLSv1.2_2021).",
     },
-  ]);
-  NagSuppressions.addResourceSuppressions(logBucket, [
-    { id: "AwsSolutions-S1", reason: "This bucket holds access logs; logging its own access would recurse." },
-    {
-      id: "HIPAA.Security-S3BucketLoggingEnabled",
-      reason: "This bucket holds access logs; logging its own access would recurse.",
-    },
-    {
-      id: "HIPAA.Security-S3DefaultEncryptionKMS",
-      reason: "CloudFront's log delivery writes with SSE-S3; the logs hold addresses and paths, no patient data.",
-    },
-    ...["HIPAA.Security-S3BucketVersioningEnabled", "HIPAA.Security-S3BucketReplicationEnabled"].map((id) => ({
-      id,
-      reason: "Access logs expire after 90 days by design; old versions or a replica would keep addresses longer.",
-    })),
   ]);
 
   return { distribution };

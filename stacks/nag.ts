@@ -13,6 +13,12 @@ import type { IConstruct } from "constructs";
 /** The rules Carebook suppresses somewhere (a typo in an id would suppress nothing). */
 export type NagRuleId =
   | "AwsSolutions-APIG4"
+  | "AwsSolutions-CFR1"
+  | "AwsSolutions-CFR4"
+  | "AwsSolutions-CFR7"
+  | "AwsSolutions-S1"
+  | "HIPAA.Security-S3BucketLoggingEnabled"
+  | "HIPAA.Security-S3BucketVersioningEnabled"
   | "AwsSolutions-IAM4"
   | "AwsSolutions-IAM5"
   | "AwsSolutions-L1"
@@ -38,6 +44,15 @@ export interface Suppression {
  */
 export function suppress(construct: IConstruct, suppressions: Suppression[]): void {
   NagSuppressions.addResourceSuppressions(construct, suppressions, true);
+}
+
+/**
+ * Suppresses on every resource of `stack`, including resources created after the call — for
+ * resources a construct adds only when the app is finished (SST sites' deploy-time policies).
+ * Keep it narrow: `appliesTo` where the rule has findings to name.
+ */
+export function suppressInStack(stack: Stack, suppressions: Suppression[]): void {
+  NagSuppressions.addStackSuppressions(stack, suppressions, true);
 }
 
 /** The reasons, one per decision, so that the same decision reads the same everywhere. */
@@ -239,7 +254,7 @@ function escape(text: string): string {
  * as the sourcemap upload) and CDK's singleton providers. Their runtime, role and settings are
  * the library's, they run only while CloudFormation deploys, and no patient data reaches them.
  */
-const deployTimeLambdas: Array<{ matches: (id: string) => boolean; name: string }> = [
+const deployTimeLambdas: Array<{ matches: (id: string) => boolean; name: string; extra?: Suppression[] }> = [
   { matches: (id) => id === "CustomResourceHandler", name: "SST's per-stack CustomResourceHandler (sst/constructs Stack)" },
   {
     matches: (id) => id.startsWith("AWS679f53fac002430cb0da5b7982bd2287"),
@@ -248,6 +263,13 @@ const deployTimeLambdas: Array<{ matches: (id: string) => boolean; name: string 
   {
     matches: (id) => id.startsWith("Custom::CDKBucketDeployment"),
     name: "CDK's BucketDeployment singleton Lambda (aws-cdk-lib/aws-s3-deployment), copying assets at deploy time",
+    extra: [
+      {
+        id: "AwsSolutions-IAM5",
+        reason: "CDK's BucketDeployment singleton reads the CDK asset bucket and writes the destination bucket's objects (bucket/*), as the library grants.",
+      },
+      { id: "HIPAA.Security-IAMNoInlinePolicy", reason: "CDK's BucketDeployment singleton: the library attaches its grants to its role inline." },
+    ],
   },
   {
     matches: (id) => id.startsWith("LogRetention"),
@@ -265,6 +287,7 @@ export function suppressSstInternals(stack: Stack): void {
     if (!known) continue;
     const { name } = known;
     suppress(child, [
+      ...(known.extra ?? []),
       {
         id: "AwsSolutions-IAM4",
         reason: `${name}: the library creates its role with the AWS managed AWSLambdaBasicExecutionRole (writing its own logs).`,
