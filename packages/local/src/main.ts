@@ -71,7 +71,9 @@ try {
   } else {
     console.log(`
 Carebook is running (ready in ${(runtime.startupMs / 1000).toFixed(1)} s)
-  API          ${runtime.url}   (try ${runtime.url}/health)
+  Web app      ${runtime.url}   ← open it in a browser and sign in with a demo account
+  API          ${runtime.url}/api   (try ${runtime.url}/health)
+  WebSocket    ${runtime.url.replace(/^http/, "ws")}/ws?token=<id token>
   DynamoDB     ${runtime.dynamoEndpoint}  table ${runtime.tableName}
   Workflows    ${runtime.url}/local/executions   (Step Functions endpoint ${runtime.sfnEndpoint})
   Data         ${values["in-memory"] ? "in memory (gone when stopped)" : "kept in .carebook/ (CAREBOOK_DATA_DIR to change)"}${runtime.clock ? "\n  Clock        controllable: GET/POST " + runtime.url + "/local/clock" : ""}
@@ -79,7 +81,7 @@ Carebook is running (ready in ${(runtime.startupMs / 1000).toFixed(1)} s)
 Demo accounts (password: ${DEMO_PASSWORD})
 ${demoUsers.map((u) => `  ${u.groups[0]!.padEnd(8)} ${u.email}`).join("\n")}
 
-Sign in:  curl -s -X POST ${runtime.url}/local-auth/token -H 'content-type: application/json' \\
+Or with curl:  curl -s -X POST ${runtime.url}/local-auth/token -H 'content-type: application/json' \\
             -d '{"email":"patient@demo.carebook.test","password":"${DEMO_PASSWORD}"}'
 Staff also send "totp": the current code of their demo secret (README), e.g. npm run totp -- doctor
 Ctrl-C stops everything.`);
