@@ -3,6 +3,7 @@
  * origin, as CloudFront serves the StaticSite in AWS: files as they are (hashed assets cached
  * for good), and index.html for any other page path, so the app's router can answer deep links.
  * A missing file with an extension is a 404, not the app: a stale asset must not parse as HTML.
+ * `/config.json` says: sign in at the local issuer, everything else on this origin.
  */
 import { createReadStream, existsSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -46,6 +47,12 @@ export function webAppRoute(distDir: string = WEB_DIST_DIR): ExtraRoute {
       return void res.end("<!doctype html><title>Carebook</title><p>The web app is not built. Run <code>npm run build:web</code> (npm start does).</p>");
     }
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://local").pathname);
+    // The stage settings the Web stack writes next to the app (packages/web/src/config.ts):
+    // here the API, the WebSocket and the issuer are on this origin, the app's defaults.
+    if (path === "/config.json") {
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache" });
+      return void res.end(JSON.stringify({ authMode: "local" }));
+    }
     const file = normalize(join(distDir, path));
     if (file.startsWith(distDir + sep) && existsSync(file) && statSync(file).isFile()) {
       // Vite's assets carry a content hash in their names: they never change.
