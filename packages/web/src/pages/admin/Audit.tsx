@@ -5,14 +5,14 @@
  * chainer got to it. The filters live in the address (?appointmentId=…), so a search can be
  * linked to and survives a reload.
  */
-import { useId, useRef, useState, type ReactNode } from "react";
+import { useId, useState, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import type { QueryOf } from "../../../../../functions/contract";
 import type { ResponseOf } from "../../api/client";
 import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { browserTimeZone } from "../../lib/time";
 import { useSession } from "../../session";
-import { FieldError, FormError, fieldProps, invalid, shortId, type FieldIssue, useAdminClinics } from "./shared";
+import { ClinicOptions, FieldError, FilterForm, fieldProps, invalid, shortId, type FieldIssue, useAdminClinics } from "./shared";
 
 type Entry = ResponseOf<"GET /api/admin/appointments/audit">["items"][number];
 type Filters = { appointmentId: string; actor: string; clinicId: string; from: string; to: string; limit: string };
@@ -45,7 +45,6 @@ export function Audit() {
   const [error, setError] = useState<unknown>();
   // Each search reads again, also with the same filters.
   const [run, setRun] = useState(0);
-  const form = useRef<HTMLFormElement>(null);
   const searchable = check(applied).length === 0;
 
   // A link that changes the address (an entry's "show only this appointment") changes the form too.
@@ -68,17 +67,13 @@ export function Audit() {
 
   return (
     <Page title="Audit log">
-      <form
-        ref={form}
-        className="stack card"
-        noValidate
-        aria-labelledby={`${ids}-filters`}
-        onSubmit={(e) => {
-          e.preventDefault();
-          apply({ ...draft, appointmentId: draft.appointmentId.trim(), actor: draft.actor.trim() });
-        }}
+      <FilterForm
+        headingId={`${ids}-filters`}
+        heading="Filters"
+        error={error}
+        fields={FIELDS}
+        onSubmit={() => apply({ ...draft, appointmentId: draft.appointmentId.trim(), actor: draft.actor.trim() })}
       >
-        <h2 id={`${ids}-filters`}>Filters</h2>
         <p className="hint">Give at least one of appointment, actor or clinic. Dates are whole UTC days.</p>
         <div className="row">
           <div className="field">
@@ -95,12 +90,7 @@ export function Audit() {
             <label htmlFor={`${ids}-clinicId`}>Clinic</label>
             <select {...field("clinicId")} value={draft.clinicId} onChange={set("clinicId")}>
               <option value="">Any of my clinics</option>
-              {clinics.clinics.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                  {c.active ? "" : " (inactive)"}
-                </option>
-              ))}
+              <ClinicOptions clinics={clinics.clinics} />
             </select>
             <FieldError error={error} path="clinicId" id={`${ids}-clinicId`} />
           </div>
@@ -140,8 +130,7 @@ export function Audit() {
             Clear
           </button>
         </div>
-        <FormError error={error} fields={FIELDS} formRef={form} />
-      </form>
+      </FilterForm>
       {searchable ? (
         <Results key={`${appliedKey}#${run}`} filters={applied} clinicName={clinics.clinicName} onFilter={(next) => apply({ ...applied, ...next })} />
       ) : (

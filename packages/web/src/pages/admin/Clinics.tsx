@@ -4,138 +4,68 @@
  * deactivate (409 CLINIC_HAS_BOOKINGS lists the appointments still booked; "deactivate anyway"
  * keeps them booked).
  */
-import { useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import type { BodyOf } from "../../../../../functions/contract";
 import { ErrorNotice, Loading, Notice, Page } from "../../components/ui";
 import { useSession } from "../../session";
-import {
-  ActiveBadge,
-  BookingList,
-  FieldError,
-  FocusCard,
-  FormError,
-  bookingsOf,
-  fieldProps,
-  invalid,
-  isConflict,
-  savedMessage,
-  type AdminClinic,
-  type FieldIssue,
-  useAdminClinics,
-} from "./shared";
-import { useReturnFocus } from "./focus";
-
-type Mode = { kind: "new" } | { kind: "edit"; clinicId: string } | { kind: "deactivate"; clinicId: string } | undefined;
+import { CatalogTable, DeactivateCard, EditForm, useManagedList, useRequest } from "./catalog";
+import { FieldError, fieldProps, savedMessage, type AdminClinic, type FieldIssue, useAdminClinics } from "./shared";
 
 export function Clinics() {
   const clinics = useAdminClinics();
-  const [mode, setMode] = useState<Mode>();
-  const [done, setDone] = useState<string>();
-  const focus = useReturnFocus();
-
-  function open(next: Mode) {
-    focus.remember();
-    setDone(undefined);
-    setMode(next);
-  }
-  function close(message?: string) {
-    setMode(undefined);
-    if (message) setDone(message);
-    focus.restore();
-  }
-
-  const current = mode && mode.kind !== "new" ? clinics.clinic(mode.clinicId) : undefined;
+  const panel = useManagedList(clinics.clinics, clinics.reload);
   return (
     <Page
       title="Clinics"
       actions={
-        <button type="button" className="primary" onClick={() => open({ kind: "new" })}>
+        <button type="button" className="primary" onClick={() => panel.open({ kind: "new" })}>
           Add a clinic
         </button>
       }
     >
-      <Notice kind="success">{done}</Notice>
+      <Notice kind="success">{panel.done}</Notice>
       <ErrorNotice error={clinics.error} />
       {clinics.loading && !clinics.data ? <Loading what="clinics" /> : null}
       {clinics.data ? (
         clinics.clinics.length === 0 ? (
           <p className="muted">You manage no clinics yet. Add one: you become its administrator.</p>
         ) : (
-          <div className="table-wrap">
-            <table className="data">
-              <caption className="visually-hidden">Your clinics</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Clinic</th>
-                  <th scope="col">Time zone</th>
-                  <th scope="col">Address</th>
-                  <th scope="col">Phone</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {clinics.clinics.map((c) => (
-                  <tr key={c.id} data-clinic={c.id} className={c.active ? undefined : "inactive"}>
-                    <th scope="row">
-                      {c.name}
-                      <div className="muted small">
-                        <code>{c.id}</code>
-                      </div>
-                    </th>
-                    <td>{c.timeZone}</td>
-                    <td>
-                      {c.address.line1}, {c.address.postcode} {c.address.city}, {c.address.country}
-                    </td>
-                    <td>{c.phone ?? <span className="muted">—</span>}</td>
-                    <td>
-                      <ActiveBadge active={c.active} />
-                    </td>
-                    <td className="actions">
-                      <div className="row-actions">
-                        <button type="button" aria-label={`Edit ${c.name}`} onClick={() => open({ kind: "edit", clinicId: c.id })}>
-                          Edit
-                        </button>
-                        {c.active ? (
-                          <button type="button" aria-label={`Deactivate ${c.name}`} onClick={() => open({ kind: "deactivate", clinicId: c.id })}>
-                            Deactivate
-                          </button>
-                        ) : null}
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <CatalogTable
+            items={clinics.clinics}
+            caption="Your clinics"
+            headers={["Clinic", "Time zone", "Address", "Phone"]}
+            rowData="clinic"
+            onOpen={panel.open}
+            cells={(c) => (
+              <>
+                <td>{c.timeZone}</td>
+                <td>
+                  {c.address.line1}, {c.address.postcode} {c.address.city}, {c.address.country}
+                </td>
+                <td>{c.phone ?? <span className="muted">—</span>}</td>
+              </>
+            )}
+          />
         )
       ) : null}
 
-      {mode?.kind === "new" ? (
+      {panel.adding ? <ClinicForm key="new" onCancel={() => panel.close()} onSaved={panel.saved} /> : null}
+      {panel.editing ? (
         <ClinicForm
-          key="new"
-          onCancel={() => close()}
-          onSaved={(message) => void clinics.reload().then(() => close(message))}
-        />
-      ) : null}
-      {mode?.kind === "edit" && current ? (
-        <ClinicForm
-          key={`${current.id}:${current.updatedAt ?? ""}`}
-          clinic={current}
-          onCancel={() => close()}
+          key={panel.editKey}
+          clinic={panel.editing}
+          onCancel={() => panel.close()}
           onReload={() => void clinics.reload()}
-          onSaved={(message) => void clinics.reload().then(() => close(message))}
+          onSaved={panel.saved}
         />
       ) : null}
-      {mode?.kind === "deactivate" && current ? (
+      {panel.deactivating ? (
         <DeactivateClinic
-          key={current.id}
-          clinic={current}
+          key={panel.deactivating.id}
+          clinic={panel.deactivating}
           clinicOf={clinics.clinic}
-          onCancel={() => close()}
-          onDone={(message) => void clinics.reload().then(() => close(message))}
+          onCancel={() => panel.close()}
+          onDone={panel.saved}
         />
       ) : null}
     </Page>
@@ -187,7 +117,6 @@ function ClinicForm(props: { clinic?: AdminClinic; onSaved: (message: string) =>
   const { clinic } = props;
   const { call } = useSession();
   const ids = useId();
-  const form = useRef<HTMLFormElement>(null);
   const [draft, setDraft] = useState<Draft>(() => ({
     clinicId: clinic?.id ?? "",
     name: clinic?.name ?? "",
@@ -198,19 +127,13 @@ function ClinicForm(props: { clinic?: AdminClinic; onSaved: (message: string) =>
     country: clinic?.address.country ?? "",
     phone: clinic?.phone ?? "",
   }));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [attemptKey, setAttemptKey] = useState(() => crypto.randomUUID());
+  const { busy, error, send } = useRequest();
   const set = (field: keyof Draft) => (e: { target: { value: string } }) => setDraft({ ...draft, [field]: e.target.value });
 
-  async function save() {
-    const issues = check(draft, !clinic);
-    if (issues.length > 0) return setError(invalid(issues));
-    setBusy(true);
-    setError(undefined);
-    const address = { line1: draft.line1.trim(), city: draft.city.trim(), postcode: draft.postcode.trim(), country: draft.country.trim().toUpperCase() };
-    const phone = draft.phone.trim();
-    try {
+  const save = () =>
+    send(check(draft, !clinic), async (attemptKey) => {
+      const address = { line1: draft.line1.trim(), city: draft.city.trim(), postcode: draft.postcode.trim(), country: draft.country.trim().toUpperCase() };
+      const phone = draft.phone.trim();
       if (clinic) {
         const body: BodyOf<"PUT /api/admin/clinics/{clinicId}"> = {
           name: draft.name.trim(),
@@ -228,118 +151,96 @@ function ClinicForm(props: { clinic?: AdminClinic; onSaved: (message: string) =>
         });
         props.onSaved(`Added ${created.name}. You manage it; it offers no times until doctors work there.`);
       }
-    } catch (caught) {
-      setError(caught);
-      setAttemptKey(crypto.randomUUID());
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   const field = (path: (typeof FIELDS)[number], suffix: string, hint?: string) => fieldProps(error, path, `${ids}-${suffix}`, hint ? `${ids}-${suffix}-hint` : undefined);
   return (
-    <FocusCard id={`${ids}-title`} title={clinic ? `Edit ${clinic.name}` : "Add a clinic"}>
-      <form
-        ref={form}
-        className="stack"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void save();
-        }}
-      >
-        {clinic ? null : (
-          <div className="field">
-            <label htmlFor={`${ids}-id`}>Clinic id</label>
-            <input {...field("clinicId", "id", "hint")} required value={draft.clinicId} onChange={set("clinicId")} autoComplete="off" />
-            <p className="hint" id={`${ids}-id-hint`}>
-              Lower-case letters, digits and dashes, e.g. <code>leeds-north</code>. It cannot be changed later.
-            </p>
-            <FieldError error={error} path="clinicId" id={`${ids}-id`} />
-          </div>
-        )}
-        <div className="row">
-          <div className="field">
-            <label htmlFor={`${ids}-name`}>Name</label>
-            <input {...field("name", "name")} required value={draft.name} onChange={set("name")} />
-            <FieldError error={error} path="name" id={`${ids}-name`} />
-          </div>
-          <div className="field">
-            <label htmlFor={`${ids}-zone`}>Time zone</label>
-            <input {...field("timeZone", "zone", "hint")} required list={`${ids}-zones`} value={draft.timeZone} onChange={set("timeZone")} />
-            <datalist id={`${ids}-zones`}>
-              {timeZones.map((z) => (
-                <option key={z} value={z} />
-              ))}
-            </datalist>
-            <p className="hint" id={`${ids}-zone-hint`}>
-              IANA name, e.g. Europe/London. Opening hours and appointments are in this zone.
-            </p>
-            <FieldError error={error} path="timeZone" id={`${ids}-zone`} />
-          </div>
-        </div>
-        <fieldset>
-          <legend>Address</legend>
-          <div className="row">
-            <div className="field grow">
-              <label htmlFor={`${ids}-line1`}>Street address</label>
-              <input {...field("address.line1", "line1")} required autoComplete="off" value={draft.line1} onChange={set("line1")} />
-              <FieldError error={error} path="address.line1" id={`${ids}-line1`} />
-            </div>
-            <div className="field">
-              <label htmlFor={`${ids}-city`}>City</label>
-              <input {...field("address.city", "city")} required value={draft.city} onChange={set("city")} />
-              <FieldError error={error} path="address.city" id={`${ids}-city`} />
-            </div>
-            <div className="field short">
-              <label htmlFor={`${ids}-postcode`}>Postcode</label>
-              <input {...field("address.postcode", "postcode")} required value={draft.postcode} onChange={set("postcode")} />
-              <FieldError error={error} path="address.postcode" id={`${ids}-postcode`} />
-            </div>
-            <div className="field short">
-              <label htmlFor={`${ids}-country`}>Country code</label>
-              <input
-                {...field("address.country", "country", "hint")}
-                required
-                maxLength={2}
-                value={draft.country}
-                onChange={set("country")}
-              />
-              <p className="hint" id={`${ids}-country-hint`}>
-                Two letters, e.g. GB
-              </p>
-              <FieldError error={error} path="address.country" id={`${ids}-country`} />
-            </div>
-          </div>
-        </fieldset>
-        <div className="field narrow">
-          <label htmlFor={`${ids}-phone`}>
-            Phone <span className="required">(optional)</span>
-          </label>
-          <input {...field("phone", "phone", "hint")} type="tel" value={draft.phone} onChange={set("phone")} />
-          <p className="hint" id={`${ids}-phone-hint`}>
-            International format, e.g. +44 20 7946 0000
+    <EditForm
+      ids={ids}
+      title={clinic ? `Edit ${clinic.name}` : "Add a clinic"}
+      fields={FIELDS}
+      error={error}
+      busy={busy}
+      addLabel={clinic ? undefined : "Add clinic"}
+      onSubmit={() => void save()}
+      onCancel={props.onCancel}
+      onReload={props.onReload}
+    >
+      {clinic ? null : (
+        <div className="field">
+          <label htmlFor={`${ids}-id`}>Clinic id</label>
+          <input {...field("clinicId", "id", "hint")} required value={draft.clinicId} onChange={set("clinicId")} autoComplete="off" />
+          <p className="hint" id={`${ids}-id-hint`}>
+            Lower-case letters, digits and dashes, e.g. <code>leeds-north</code>. It cannot be changed later.
           </p>
-          <FieldError error={error} path="phone" id={`${ids}-phone`} />
+          <FieldError error={error} path="clinicId" id={`${ids}-id`} />
         </div>
-        <FormError error={error} fields={FIELDS} formRef={form} />
-        {isConflict(error, "CHANGED_MEANWHILE") && props.onReload ? (
-          <p>
-            <button type="button" onClick={props.onReload}>
-              Load the latest version (your changes are discarded)
-            </button>
+      )}
+      <div className="row">
+        <div className="field">
+          <label htmlFor={`${ids}-name`}>Name</label>
+          <input {...field("name", "name")} required value={draft.name} onChange={set("name")} />
+          <FieldError error={error} path="name" id={`${ids}-name`} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${ids}-zone`}>Time zone</label>
+          <input {...field("timeZone", "zone", "hint")} required list={`${ids}-zones`} value={draft.timeZone} onChange={set("timeZone")} />
+          <datalist id={`${ids}-zones`}>
+            {timeZones.map((z) => (
+              <option key={z} value={z} />
+            ))}
+          </datalist>
+          <p className="hint" id={`${ids}-zone-hint`}>
+            IANA name, e.g. Europe/London. Opening hours and appointments are in this zone.
           </p>
-        ) : null}
-        <div className="row">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? "Saving…" : clinic ? "Save changes" : "Add clinic"}
-          </button>
-          <button type="button" onClick={props.onCancel}>
-            Cancel
-          </button>
+          <FieldError error={error} path="timeZone" id={`${ids}-zone`} />
         </div>
-      </form>
-    </FocusCard>
+      </div>
+      <fieldset>
+        <legend>Address</legend>
+        <div className="row">
+          <div className="field grow">
+            <label htmlFor={`${ids}-line1`}>Street address</label>
+            <input {...field("address.line1", "line1")} required autoComplete="off" value={draft.line1} onChange={set("line1")} />
+            <FieldError error={error} path="address.line1" id={`${ids}-line1`} />
+          </div>
+          <div className="field">
+            <label htmlFor={`${ids}-city`}>City</label>
+            <input {...field("address.city", "city")} required value={draft.city} onChange={set("city")} />
+            <FieldError error={error} path="address.city" id={`${ids}-city`} />
+          </div>
+          <div className="field short">
+            <label htmlFor={`${ids}-postcode`}>Postcode</label>
+            <input {...field("address.postcode", "postcode")} required value={draft.postcode} onChange={set("postcode")} />
+            <FieldError error={error} path="address.postcode" id={`${ids}-postcode`} />
+          </div>
+          <div className="field short">
+            <label htmlFor={`${ids}-country`}>Country code</label>
+            <input
+              {...field("address.country", "country", "hint")}
+              required
+              maxLength={2}
+              value={draft.country}
+              onChange={set("country")}
+            />
+            <p className="hint" id={`${ids}-country-hint`}>
+              Two letters, e.g. GB
+            </p>
+            <FieldError error={error} path="address.country" id={`${ids}-country`} />
+          </div>
+        </div>
+      </fieldset>
+      <div className="field narrow">
+        <label htmlFor={`${ids}-phone`}>
+          Phone <span className="required">(optional)</span>
+        </label>
+        <input {...field("phone", "phone", "hint")} type="tel" value={draft.phone} onChange={set("phone")} />
+        <p className="hint" id={`${ids}-phone-hint`}>
+          International format, e.g. +44 20 7946 0000
+        </p>
+        <FieldError error={error} path="phone" id={`${ids}-phone`} />
+      </div>
+    </EditForm>
   );
 }
 
@@ -352,60 +253,45 @@ function DeactivateClinic(props: {
   const { clinic } = props;
   const { call } = useSession();
   const ids = useId();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const blocked = isConflict(error, "CLINIC_HAS_BOOKINGS") ? bookingsOf(error.details) : undefined;
+  const { busy, error, send } = useRequest();
 
-  async function deactivate(force: boolean) {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const deactivate = (force: boolean) =>
+    send([], async () => {
       const answer = await call("POST /api/admin/clinics/{clinicId}/deactivate", { path: { clinicId: clinic.id }, body: { force } });
       const kept = answer.futureBookings.count;
       props.onDone(
         `${clinic.name} is inactive: patients can no longer book there.` +
           (kept ? ` ${kept} appointment(s) booked there stay booked.` : ""),
       );
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   return (
-    <FocusCard id={`${ids}-title`} title={`Deactivate ${clinic.name}?`}>
+    <DeactivateCard
+      ids={ids}
+      name={clinic.name}
+      error={error}
+      busy={busy}
+      blocked={{
+        code: "CLINIC_HAS_BOOKINGS",
+        clinicOf: props.clinicOf,
+        message: (count) => (
+          <>
+            <strong>
+              {count} appointment(s) are still booked at {clinic.name}.
+            </strong>{" "}
+            Cancel or move them first, or deactivate anyway: they stay booked, and their patients can still cancel them.
+          </>
+        ),
+        force: "Deactivate anyway, keep the bookings",
+      }}
+      keepLabel="Keep it active"
+      onDeactivate={(force) => void deactivate(force)}
+      onCancel={props.onCancel}
+    >
       <p>
         The clinic leaves the catalog: patients can no longer find it or book there. Its history and audit trail stay. This cannot be
         undone here.
       </p>
-      {blocked ? (
-        <div className="notice notice-warning" role="alert">
-          <p>
-            <strong>
-              {blocked.count} appointment(s) are still booked at {clinic.name}.
-            </strong>{" "}
-            Cancel or move them first, or deactivate anyway: they stay booked, and their patients can still cancel them.
-          </p>
-          <BookingList bookings={blocked} clinic={props.clinicOf} />
-        </div>
-      ) : (
-        <ErrorNotice error={error} />
-      )}
-      <div className="row">
-        {blocked ? (
-          <button type="button" className="danger" disabled={busy} onClick={() => void deactivate(true)}>
-            Deactivate anyway, keep the bookings
-          </button>
-        ) : (
-          <button type="button" className="danger" disabled={busy} onClick={() => void deactivate(false)}>
-            {busy ? "Deactivating…" : "Deactivate"}
-          </button>
-        )}
-        <button type="button" onClick={props.onCancel}>
-          Keep it active
-        </button>
-      </div>
-    </FocusCard>
+    </DeactivateCard>
   );
 }

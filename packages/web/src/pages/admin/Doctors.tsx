@@ -4,21 +4,19 @@
  * strand bookings), and deactivate — refused with the doctor's future bookings listed, then
  * "deactivate and re-assign" moves them to other doctors or asks their patients to pick a time.
  */
-import { useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import type { BodyOf, ResponseOf } from "../../../../../functions/contract";
 import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { formatDateTime } from "../../lib/time";
 import { useSession } from "../../session";
-import { useReturnFocus } from "./focus";
+import { CatalogTable, DeactivateCard, EditForm, useManagedList, useRequest } from "./catalog";
 import {
-  ActiveBadge,
   BookingList,
+  ClinicOptions,
   FieldError,
   FocusCard,
-  FormError,
   bookingsOf,
   fieldProps,
-  invalid,
   isConflict,
   savedMessage,
   splitList,
@@ -28,7 +26,6 @@ import {
   useAdminClinics,
 } from "./shared";
 
-type Mode = { kind: "new" } | { kind: "edit"; doctorId: string } | { kind: "deactivate"; doctorId: string } | undefined;
 type Staff = ResponseOf<"GET /api/admin/staff">["staff"][number];
 
 export function Doctors() {
@@ -38,29 +35,13 @@ export function Doctors() {
   const [clinicId, setClinicId] = useState("");
   const doctors = useLoad((signal) => call("GET /api/admin/doctors", { query: { clinicId: clinicId || undefined }, signal }), [call, clinicId]);
   const staff = useLoad((signal) => call("GET /api/admin/staff", { signal }), [call]);
-  const [mode, setMode] = useState<Mode>();
-  const [done, setDone] = useState<string>();
-  const focus = useReturnFocus();
-
-  function open(next: Mode) {
-    focus.remember();
-    setDone(undefined);
-    setMode(next);
-  }
-  function close(message?: string) {
-    setMode(undefined);
-    if (message) setDone(message);
-    focus.restore();
-  }
-  const saved = (message: string) => void doctors.reload().then(() => close(message));
-
   const list = doctors.data?.doctors ?? [];
-  const current = mode && mode.kind !== "new" ? list.find((d) => d.id === mode.doctorId) : undefined;
+  const panel = useManagedList(list, doctors.reload);
   return (
     <Page
       title="Doctors"
       actions={
-        <button type="button" className="primary" onClick={() => open({ kind: "new" })}>
+        <button type="button" className="primary" onClick={() => panel.open({ kind: "new" })}>
           Add a doctor
         </button>
       }
@@ -69,90 +50,58 @@ export function Doctors() {
         <label htmlFor={`${ids}-clinic`}>Show doctors of</label>
         <select id={`${ids}-clinic`} value={clinicId} onChange={(e) => setClinicId(e.target.value)}>
           <option value="">All my clinics</option>
-          {clinics.clinics.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name}
-              {c.active ? "" : " (inactive)"}
-            </option>
-          ))}
+          <ClinicOptions clinics={clinics.clinics} />
         </select>
       </div>
-      <Notice kind="success">{done}</Notice>
+      <Notice kind="success">{panel.done}</Notice>
       <ErrorNotice error={doctors.error ?? clinics.error} />
       {doctors.loading && !doctors.data ? <Loading what="doctors" /> : null}
       {doctors.data ? (
         list.length === 0 ? (
           <p className="muted">No doctors here yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table className="data">
-              <caption className="visually-hidden">Doctors</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Doctor</th>
-                  <th scope="col">Clinics</th>
-                  <th scope="col">Skills</th>
-                  <th scope="col">Languages</th>
-                  <th scope="col">Staff account</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((d) => (
-                  <tr key={d.id} data-doctor={d.id} className={d.active ? undefined : "inactive"}>
-                    <th scope="row">
-                      {d.name}
-                      <div className="muted small">
-                        <code>{d.id}</code>
-                      </div>
-                    </th>
-                    <td>{d.clinicIds.map(clinics.clinicName).join(", ")}</td>
-                    <td>{d.skills.join(", ")}</td>
-                    <td>{d.languages.join(", ")}</td>
-                    <td>{d.userSub ? (staff.data?.staff.find((s) => s.sub === d.userSub)?.email ?? "Linked") : <span className="muted">None</span>}</td>
-                    <td>
-                      <ActiveBadge active={d.active} />
-                    </td>
-                    <td className="actions">
-                      <div className="row-actions">
-                        <button type="button" aria-label={`Edit ${d.name}`} onClick={() => open({ kind: "edit", doctorId: d.id })}>
-                          Edit
-                        </button>
-                        {d.active ? (
-                          <button type="button" aria-label={`Deactivate ${d.name}`} onClick={() => open({ kind: "deactivate", doctorId: d.id })}>
-                            Deactivate
-                          </button>
-                        ) : null}
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <CatalogTable
+            items={list}
+            caption="Doctors"
+            headers={["Doctor", "Clinics", "Skills", "Languages", "Staff account"]}
+            rowData="doctor"
+            onOpen={panel.open}
+            cells={(d) => (
+              <>
+                <td>{d.clinicIds.map(clinics.clinicName).join(", ")}</td>
+                <td>{d.skills.join(", ")}</td>
+                <td>{d.languages.join(", ")}</td>
+                <td>{d.userSub ? (staff.data?.staff.find((s) => s.sub === d.userSub)?.email ?? "Linked") : <span className="muted">None</span>}</td>
+              </>
+            )}
+          />
         )
       ) : null}
 
-      {mode?.kind === "new" ? (
-        <DoctorForm key="new" clinics={clinics.clinics} staff={staff.data?.staff ?? []} doctors={list} onCancel={() => close()} onSaved={saved} />
+      {panel.adding ? (
+        <DoctorForm key="new" clinics={clinics.clinics} staff={staff.data?.staff ?? []} doctors={list} onCancel={() => panel.close()} onSaved={panel.saved} />
       ) : null}
-      {mode?.kind === "edit" && current ? (
+      {panel.editing ? (
         <DoctorForm
-          key={`${current.id}:${current.updatedAt ?? ""}`}
-          doctor={current}
+          key={panel.editKey}
+          doctor={panel.editing}
           clinics={clinics.clinics}
           staff={staff.data?.staff ?? []}
           doctors={list}
-          onCancel={() => close()}
+          onCancel={() => panel.close()}
           onReload={() => void doctors.reload()}
-          onSaved={saved}
+          onSaved={panel.saved}
         />
       ) : null}
-      {mode?.kind === "deactivate" && current ? (
-        <DeactivateDoctor key={current.id} doctor={current} clinicOf={clinics.clinic} doctors={list} onCancel={() => close()} onDone={saved} />
+      {panel.deactivating ? (
+        <DeactivateDoctor
+          key={panel.deactivating.id}
+          doctor={panel.deactivating}
+          clinicOf={clinics.clinic}
+          doctors={list}
+          onCancel={() => panel.close()}
+          onDone={panel.saved}
+        />
       ) : null}
     </Page>
   );
@@ -198,7 +147,6 @@ function DoctorForm(props: {
   const { doctor } = props;
   const { call } = useSession();
   const ids = useId();
-  const form = useRef<HTMLFormElement>(null);
   const [draft, setDraft] = useState<Draft>(() => ({
     doctorId: doctor?.id ?? "",
     name: doctor?.name ?? "",
@@ -207,9 +155,7 @@ function DoctorForm(props: {
     languages: doctor?.languages.join(", ") ?? "",
     userSub: doctor?.userSub ?? "",
   }));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [attemptKey, setAttemptKey] = useState(() => crypto.randomUUID());
+  const { busy, error, send } = useRequest();
   const set = (field: "doctorId" | "name" | "skills" | "languages" | "userSub") => (e: { target: { value: string } }) =>
     setDraft({ ...draft, [field]: e.target.value });
 
@@ -222,18 +168,14 @@ function DoctorForm(props: {
   const accounts = props.staff.filter((s) => s.roles.includes("doctor") && !linkedElsewhere.has(s.sub));
   const blocked = isConflict(error, "DOCTOR_HAS_BOOKINGS") ? bookingsOf(error.details) : undefined;
 
-  async function save() {
-    const issues = check(draft, !doctor);
-    if (issues.length > 0) return setError(invalid(issues));
-    setBusy(true);
-    setError(undefined);
-    const fields = {
-      name: draft.name.trim(),
-      clinicIds: draft.clinicIds,
-      skills: splitList(draft.skills.toLowerCase()),
-      languages: splitList(draft.languages.toLowerCase()),
-    };
-    try {
+  const save = () =>
+    send(check(draft, !doctor), async (attemptKey) => {
+      const fields = {
+        name: draft.name.trim(),
+        clinicIds: draft.clinicIds,
+        skills: splitList(draft.skills.toLowerCase()),
+        languages: splitList(draft.languages.toLowerCase()),
+      };
       if (doctor) {
         const body: BodyOf<"PUT /api/admin/doctors/{doctorId}"> = {
           ...fields,
@@ -249,129 +191,107 @@ function DoctorForm(props: {
         });
         props.onSaved(`Added ${created.name}. They offer no times until their working hours are set.`);
       }
-    } catch (caught) {
-      setError(caught);
-      setAttemptKey(crypto.randomUUID());
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   const field = (path: (typeof FIELDS)[number], suffix: string, hint?: boolean) =>
     fieldProps(error, path, `${ids}-${suffix}`, hint ? `${ids}-${suffix}-hint` : undefined);
   const clinicsError = fieldProps(error, "clinicIds", `${ids}-clinics`);
   return (
-    <FocusCard id={`${ids}-title`} title={doctor ? `Edit ${doctor.name}` : "Add a doctor"}>
-      <form
-        ref={form}
-        className="stack"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void save();
-        }}
-      >
-        <div className="row">
-          {doctor ? null : (
-            <div className="field">
-              <label htmlFor={`${ids}-id`}>Doctor id</label>
-              <input {...field("doctorId", "id", true)} required autoComplete="off" value={draft.doctorId} onChange={set("doctorId")} />
-              <p className="hint" id={`${ids}-id-hint`}>
-                Lower-case letters, digits and dashes; cannot be changed later.
-              </p>
-              <FieldError error={error} path="doctorId" id={`${ids}-id`} />
-            </div>
-          )}
+    <EditForm
+      ids={ids}
+      title={doctor ? `Edit ${doctor.name}` : "Add a doctor"}
+      fields={FIELDS}
+      error={error}
+      busy={busy}
+      addLabel={doctor ? undefined : "Add doctor"}
+      onSubmit={() => void save()}
+      onCancel={props.onCancel}
+      onReload={props.onReload}
+    >
+      <div className="row">
+        {doctor ? null : (
           <div className="field">
-            <label htmlFor={`${ids}-name`}>Name</label>
-            <input {...field("name", "name")} required autoComplete="off" value={draft.name} onChange={set("name")} />
-            <FieldError error={error} path="name" id={`${ids}-name`} />
-          </div>
-        </div>
-        <fieldset aria-describedby={clinicsError["aria-describedby"]}>
-          <legend>Works at</legend>
-          <div className="choices">
-            {offered.map((c) => (
-              <label key={c.id} className="check">
-                <input
-                  type="checkbox"
-                  checked={draft.clinicIds.includes(c.id)}
-                  onChange={(e) =>
-                    setDraft({
-                      ...draft,
-                      clinicIds: e.target.checked ? [...draft.clinicIds, c.id] : draft.clinicIds.filter((x) => x !== c.id),
-                    })
-                  }
-                />{" "}
-                {c.name}
-                {c.active ? "" : " (inactive)"}
-              </label>
-            ))}
-          </div>
-          {elsewhere.length ? <p className="hint">Also works at clinics you do not manage: {elsewhere.join(", ")}.</p> : null}
-          <FieldError error={error} path="clinicIds" id={`${ids}-clinics`} />
-        </fieldset>
-        <div className="row">
-          <div className="field grow">
-            <label htmlFor={`${ids}-skills`}>Skills</label>
-            <input {...field("skills", "skills", true)} required autoComplete="off" value={draft.skills} onChange={set("skills")} />
-            <p className="hint" id={`${ids}-skills-hint`}>
-              Separated by commas, e.g. general-practice, cardiology. Visit types that require a skill go to doctors who have it.
+            <label htmlFor={`${ids}-id`}>Doctor id</label>
+            <input {...field("doctorId", "id", true)} required autoComplete="off" value={draft.doctorId} onChange={set("doctorId")} />
+            <p className="hint" id={`${ids}-id-hint`}>
+              Lower-case letters, digits and dashes; cannot be changed later.
             </p>
-            <FieldError error={error} path="skills" id={`${ids}-skills`} />
+            <FieldError error={error} path="doctorId" id={`${ids}-id`} />
           </div>
-          <div className="field">
-            <label htmlFor={`${ids}-languages`}>Languages</label>
-            <input {...field("languages", "languages", true)} required autoComplete="off" value={draft.languages} onChange={set("languages")} />
-            <p className="hint" id={`${ids}-languages-hint`}>
-              Language codes, e.g. en, de
-            </p>
-            <FieldError error={error} path="languages" id={`${ids}-languages`} />
-          </div>
+        )}
+        <div className="field">
+          <label htmlFor={`${ids}-name`}>Name</label>
+          <input {...field("name", "name")} required autoComplete="off" value={draft.name} onChange={set("name")} />
+          <FieldError error={error} path="name" id={`${ids}-name`} />
         </div>
-        <div className="field narrow">
-          <label htmlFor={`${ids}-account`}>Staff account</label>
-          <select {...field("userSub", "account", true)} value={draft.userSub} onChange={set("userSub")}>
-            <option value="">None (not linked)</option>
-            {draft.userSub && !accounts.some((a) => a.sub === draft.userSub) ? <option value={draft.userSub}>{draft.userSub}</option> : null}
-            {accounts.map((a) => (
-              <option key={a.sub} value={a.sub}>
-                {a.name} ({a.email})
-              </option>
-            ))}
-          </select>
-          <p className="hint" id={`${ids}-account-hint`}>
-            The doctor signs in with this account to see their schedule.
+      </div>
+      <fieldset aria-describedby={clinicsError["aria-describedby"]}>
+        <legend>Works at</legend>
+        <div className="choices">
+          {offered.map((c) => (
+            <label key={c.id} className="check">
+              <input
+                type="checkbox"
+                checked={draft.clinicIds.includes(c.id)}
+                onChange={(e) =>
+                  setDraft({
+                    ...draft,
+                    clinicIds: e.target.checked ? [...draft.clinicIds, c.id] : draft.clinicIds.filter((x) => x !== c.id),
+                  })
+                }
+              />{" "}
+              {c.name}
+              {c.active ? "" : " (inactive)"}
+            </label>
+          ))}
+        </div>
+        {elsewhere.length ? <p className="hint">Also works at clinics you do not manage: {elsewhere.join(", ")}.</p> : null}
+        <FieldError error={error} path="clinicIds" id={`${ids}-clinics`} />
+      </fieldset>
+      <div className="row">
+        <div className="field grow">
+          <label htmlFor={`${ids}-skills`}>Skills</label>
+          <input {...field("skills", "skills", true)} required autoComplete="off" value={draft.skills} onChange={set("skills")} />
+          <p className="hint" id={`${ids}-skills-hint`}>
+            Separated by commas, e.g. general-practice, cardiology. Visit types that require a skill go to doctors who have it.
           </p>
-          <FieldError error={error} path="userSub" id={`${ids}-account`} />
+          <FieldError error={error} path="skills" id={`${ids}-skills`} />
         </div>
-        {blocked ? (
-          <div className="notice notice-warning">
-            <p>
-              <strong>{blocked.count} future appointment(s) would lose their doctor.</strong> Move or cancel them first, or keep the
-              clinics and skills they need.
-            </p>
-            <BookingList bookings={blocked} clinic={(id) => props.clinics.find((c) => c.id === id)} />
-          </div>
-        ) : null}
-        <FormError error={error} fields={FIELDS} formRef={form} />
-        {isConflict(error, "CHANGED_MEANWHILE") && props.onReload ? (
+        <div className="field">
+          <label htmlFor={`${ids}-languages`}>Languages</label>
+          <input {...field("languages", "languages", true)} required autoComplete="off" value={draft.languages} onChange={set("languages")} />
+          <p className="hint" id={`${ids}-languages-hint`}>
+            Language codes, e.g. en, de
+          </p>
+          <FieldError error={error} path="languages" id={`${ids}-languages`} />
+        </div>
+      </div>
+      <div className="field narrow">
+        <label htmlFor={`${ids}-account`}>Staff account</label>
+        <select {...field("userSub", "account", true)} value={draft.userSub} onChange={set("userSub")}>
+          <option value="">None (not linked)</option>
+          {draft.userSub && !accounts.some((a) => a.sub === draft.userSub) ? <option value={draft.userSub}>{draft.userSub}</option> : null}
+          {accounts.map((a) => (
+            <option key={a.sub} value={a.sub}>
+              {a.name} ({a.email})
+            </option>
+          ))}
+        </select>
+        <p className="hint" id={`${ids}-account-hint`}>
+          The doctor signs in with this account to see their schedule.
+        </p>
+        <FieldError error={error} path="userSub" id={`${ids}-account`} />
+      </div>
+      {blocked ? (
+        <div className="notice notice-warning">
           <p>
-            <button type="button" onClick={props.onReload}>
-              Load the latest version (your changes are discarded)
-            </button>
+            <strong>{blocked.count} future appointment(s) would lose their doctor.</strong> Move or cancel them first, or keep the
+            clinics and skills they need.
           </p>
-        ) : null}
-        <div className="row">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? "Saving…" : doctor ? "Save changes" : "Add doctor"}
-          </button>
-          <button type="button" onClick={props.onCancel}>
-            Cancel
-          </button>
+          <BookingList bookings={blocked} clinic={(id) => props.clinics.find((c) => c.id === id)} />
         </div>
-      </form>
-    </FocusCard>
+      ) : null}
+    </EditForm>
   );
 }
 
@@ -387,26 +307,17 @@ function DeactivateDoctor(props: {
   const { doctor } = props;
   const { call } = useSession();
   const ids = useId();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, send } = useRequest();
   const [answer, setAnswer] = useState<DeactivateAnswer>();
-  const blocked = isConflict(error, "DOCTOR_HAS_BOOKINGS") ? bookingsOf(error.details) : undefined;
   const zone = props.clinicOf(doctor.clinicIds[0] ?? "")?.timeZone ?? "UTC";
   const doctorName = (id: string) => props.doctors.find((d) => d.id === id)?.name ?? id;
 
-  async function deactivate(reassign: boolean) {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const deactivate = (reassign: boolean) =>
+    send([], async () => {
       const result = await call("POST /api/admin/doctors/{doctorId}/deactivate", { path: { doctorId: doctor.id }, body: { reassign } });
       if (result.outcome && (result.outcome.reassigned.length || result.outcome.needsReschedule.length)) setAnswer(result);
       else props.onDone(`${doctor.name} is inactive: no new appointments go to them.`);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   if (answer?.outcome) {
     const { reassigned, needsReschedule } = answer.outcome;
@@ -447,36 +358,30 @@ function DeactivateDoctor(props: {
   }
 
   return (
-    <FocusCard id={`${ids}-title`} title={`Deactivate ${doctor.name}?`}>
-      <p>No new appointments go to an inactive doctor, and their working hours no longer count as available time.</p>
-      {blocked ? (
-        <div className="notice notice-warning" role="alert">
-          <p>
+    <DeactivateCard
+      ids={ids}
+      name={doctor.name}
+      error={error}
+      busy={busy}
+      blocked={{
+        code: "DOCTOR_HAS_BOOKINGS",
+        clinicOf: props.clinicOf,
+        message: (count) => (
+          <>
             <strong>
-              {doctor.name} has {blocked.count} future appointment(s).
+              {doctor.name} has {count} future appointment(s).
             </strong>{" "}
-            Deactivate and re-assign: each goes to another free doctor who can take it; where nobody is free, the patient is asked to
-            choose one of the nearest free times.
-          </p>
-          <BookingList bookings={blocked} clinic={props.clinicOf} />
-        </div>
-      ) : (
-        <ErrorNotice error={error} />
-      )}
-      <div className="row">
-        {blocked ? (
-          <button type="button" className="danger" disabled={busy} onClick={() => void deactivate(true)}>
-            {busy ? "Re-assigning…" : "Deactivate and re-assign"}
-          </button>
-        ) : (
-          <button type="button" className="danger" disabled={busy} onClick={() => void deactivate(false)}>
-            {busy ? "Deactivating…" : "Deactivate"}
-          </button>
-        )}
-        <button type="button" onClick={props.onCancel}>
-          Keep {doctor.name} active
-        </button>
-      </div>
-    </FocusCard>
+            Deactivate and re-assign: each goes to another free doctor who can take it; where nobody is free, the patient is asked to choose
+            one of the nearest free times.
+          </>
+        ),
+        force: busy ? "Re-assigning…" : "Deactivate and re-assign",
+      }}
+      keepLabel={`Keep ${doctor.name} active`}
+      onDeactivate={(reassign) => void deactivate(reassign)}
+      onCancel={props.onCancel}
+    >
+      <p>No new appointments go to an inactive doctor, and their working hours no longer count as available time.</p>
+    </DeactivateCard>
   );
 }

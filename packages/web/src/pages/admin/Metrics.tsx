@@ -9,14 +9,14 @@
  * (?clinicId=…&from=…&to=…), so a view can be linked to. The numbers are aggregated from
  * events within seconds; "Refresh" reads them again.
  */
-import { useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import { useSearchParams } from "react-router";
 import type { ResponseOf } from "../../api/client";
 import { ErrorNotice, Loading, Page, useLoad } from "../../components/ui";
 import { addDays, browserTimeZone, dateIn, formatDay } from "../../lib/time";
 import { useSession } from "../../session";
 import { BookingsChart, NoShowsChart, UtilisationChart } from "./MetricsCharts";
-import { FieldError, FormError, fieldProps, invalid, type FieldIssue, useAdminClinics } from "./shared";
+import { ClinicOptions, FieldError, FilterForm, fieldProps, invalid, type FieldIssue, useAdminClinics } from "./shared";
 
 type Report = ResponseOf<"GET /api/admin/appointments/metrics">;
 type Range = { clinicId: string; from: string; to: string };
@@ -46,7 +46,6 @@ function check(r: Range): FieldIssue[] {
 export function Metrics() {
   const { call } = useSession();
   const ids = useId();
-  const form = useRef<HTMLFormElement>(null);
   const clinics = useAdminClinics();
   const [params, setParams] = useSearchParams();
   const today = dateIn(Date.now(), browserTimeZone());
@@ -89,30 +88,20 @@ export function Metrics() {
 
   return (
     <Page title="Metrics">
-      <form
-        ref={form}
-        className="stack card"
-        noValidate
-        aria-labelledby={`${ids}-range`}
-        onSubmit={(e) => {
-          e.preventDefault();
-          apply(draft);
-        }}
+      <FilterForm
+        headingId={`${ids}-range`}
+        heading="Clinic and dates"
+        headingClassName="visually-hidden"
+        error={error}
+        fields={FIELDS}
+        onSubmit={() => apply(draft)}
       >
-        <h2 id={`${ids}-range`} className="visually-hidden">
-          Clinic and dates
-        </h2>
         <div className="row">
           <div className="field">
             <label htmlFor={`${ids}-clinicId`}>Clinic</label>
             <select {...field("clinicId")} value={draft.clinicId} onChange={set("clinicId")}>
               <option value="">All my clinics</option>
-              {clinics.clinics.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                  {c.active ? "" : " (inactive)"}
-                </option>
-              ))}
+              <ClinicOptions clinics={clinics.clinics} />
             </select>
           </div>
           <div className="field">
@@ -139,8 +128,7 @@ export function Metrics() {
           </button>
         </div>
         <p className="hint">Counted on the day of each appointment, in its clinic's time zone: days ahead show what is booked so far.</p>
-        <FormError error={error} fields={FIELDS} formRef={form} />
-      </form>
+      </FilterForm>
 
       <ErrorNotice error={report.error} />
       {report.loading && !report.data ? <Loading what="metrics" /> : null}

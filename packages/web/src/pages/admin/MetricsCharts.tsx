@@ -54,9 +54,64 @@ function ChartSection(props: { title: string; summary: string; chart: (desc: str
   );
 }
 
+/** The chart's numbers: a row per day, a column per `columns` entry (its heading, its cell). */
+function DayTable({ caption, days, columns }: { caption: string; days: DayPoint[]; columns: Array<[string, (d: DayPoint) => ReactNode]> }) {
+  return (
+    <table className="data compact">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Day</th>
+          {columns.map(([heading]) => (
+            <th key={heading} scope="col">
+              {heading}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {days.map((d) => (
+          <tr key={d.day} data-day={d.day}>
+            <th scope="row">{longDay(d.day)}</th>
+            {columns.map(([heading, cell]) => (
+              <td key={heading}>{cell(d)}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 const axisTick = { fill: COLOURS.ink, fontSize: 12 };
 const chartStyle = { width: "100%", height: 260 };
 const margin = { top: 8, right: 16, bottom: 0, left: 0 };
+
+type Counted = "bookings" | "cancellations" | "noShows" | "fulfilled";
+
+/** Two counts per day as bars side by side; the table has the same columns as the legend. */
+function DailyBars(props: { name: string; title: string; summary: string; caption: string; days: DayPoint[]; bars: Array<{ key: Counted; name: string; colour: string }> }) {
+  return (
+    <ChartSection
+      name={props.name}
+      title={props.title}
+      summary={props.summary}
+      chart={(desc) => (
+        <BarChart data={props.days} responsive style={chartStyle} margin={margin} title={props.caption} desc={desc}>
+          <CartesianGrid stroke={COLOURS.grid} vertical={false} />
+          <XAxis dataKey="day" tickFormatter={shortDay} tick={axisTick} minTickGap={16} />
+          <YAxis allowDecimals={false} tick={axisTick} width={40} />
+          <Tooltip labelFormatter={(d) => longDay(String(d))} />
+          <Legend />
+          {props.bars.map((b) => (
+            <Bar key={b.key} dataKey={b.key} name={b.name} fill={b.colour} isAnimationActive={false} />
+          ))}
+        </BarChart>
+      )}
+      table={<DayTable caption={props.caption} days={props.days} columns={props.bars.map((b) => [b.name, (d: DayPoint) => d[b.key]])} />}
+    />
+  );
+}
 
 export function BookingsChart({ days }: { days: DayPoint[] }) {
   const total = days.reduce((s, d) => s + d.bookings, 0);
@@ -67,42 +122,16 @@ export function BookingsChart({ days }: { days: DayPoint[] }) {
       ? "No bookings in this range."
       : `${total} bookings and ${cancelled} cancellations${top ? `; the busiest day is ${longDay(top.day)} with ${top.bookings}` : ""}.`;
   return (
-    <ChartSection
+    <DailyBars
       name="bookings"
       title="Bookings per day"
       summary={summary}
-      chart={(desc) => (
-        <BarChart data={days} responsive style={chartStyle} margin={margin} title="Bookings and cancellations per day" desc={desc}>
-          <CartesianGrid stroke={COLOURS.grid} vertical={false} />
-          <XAxis dataKey="day" tickFormatter={shortDay} tick={axisTick} minTickGap={16} />
-          <YAxis allowDecimals={false} tick={axisTick} width={40} />
-          <Tooltip labelFormatter={(d) => longDay(String(d))} />
-          <Legend />
-          <Bar dataKey="bookings" name="Bookings" fill={COLOURS.primary} isAnimationActive={false} />
-          <Bar dataKey="cancellations" name="Cancellations" fill={COLOURS.danger} isAnimationActive={false} />
-        </BarChart>
-      )}
-      table={
-        <table className="data compact">
-          <caption>Bookings and cancellations per day</caption>
-          <thead>
-            <tr>
-              <th scope="col">Day</th>
-              <th scope="col">Bookings</th>
-              <th scope="col">Cancellations</th>
-            </tr>
-          </thead>
-          <tbody>
-            {days.map((d) => (
-              <tr key={d.day} data-day={d.day}>
-                <th scope="row">{longDay(d.day)}</th>
-                <td>{d.bookings}</td>
-                <td>{d.cancellations}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      }
+      caption="Bookings and cancellations per day"
+      days={days}
+      bars={[
+        { key: "bookings", name: "Bookings", colour: COLOURS.primary },
+        { key: "cancellations", name: "Cancellations", colour: COLOURS.danger },
+      ]}
     />
   );
 }
@@ -139,27 +168,15 @@ export function UtilisationChart({ days }: { days: DayPoint[] }) {
         </LineChart>
       )}
       table={
-        <table className="data compact">
-          <caption>Utilisation per day</caption>
-          <thead>
-            <tr>
-              <th scope="col">Day</th>
-              <th scope="col">Utilisation</th>
-              <th scope="col">Booked</th>
-              <th scope="col">Available</th>
-            </tr>
-          </thead>
-          <tbody>
-            {days.map((d) => (
-              <tr key={d.day} data-day={d.day}>
-                <th scope="row">{longDay(d.day)}</th>
-                <td>{d.utilisationPercent === null ? "—" : `${d.utilisationPercent}%`}</td>
-                <td>{hours(d.bookedMinutes)}</td>
-                <td>{hours(d.availableMinutes)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DayTable
+          caption="Utilisation per day"
+          days={days}
+          columns={[
+            ["Utilisation", (d) => (d.utilisationPercent === null ? "—" : `${d.utilisationPercent}%`)],
+            ["Booked", (d) => hours(d.bookedMinutes)],
+            ["Available", (d) => hours(d.availableMinutes)],
+          ]}
+        />
       }
     />
   );
@@ -174,42 +191,16 @@ export function NoShowsChart({ days }: { days: DayPoint[] }) {
       ? `No no-shows in this range${seen ? `; ${seen} patients were seen` : ""}.`
       : `${total} no-shows and ${seen} patients seen${top ? `; most no-shows on ${longDay(top.day)} (${top.noShows})` : ""}.`;
   return (
-    <ChartSection
+    <DailyBars
       name="no-shows"
       title="No-shows per day"
       summary={summary}
-      chart={(desc) => (
-        <BarChart data={days} responsive style={chartStyle} margin={margin} title="No-shows and patients seen per day" desc={desc}>
-          <CartesianGrid stroke={COLOURS.grid} vertical={false} />
-          <XAxis dataKey="day" tickFormatter={shortDay} tick={axisTick} minTickGap={16} />
-          <YAxis allowDecimals={false} tick={axisTick} width={40} />
-          <Tooltip labelFormatter={(d) => longDay(String(d))} />
-          <Legend />
-          <Bar dataKey="noShows" name="No-shows" fill={COLOURS.danger} isAnimationActive={false} />
-          <Bar dataKey="fulfilled" name="Seen" fill={COLOURS.ok} isAnimationActive={false} />
-        </BarChart>
-      )}
-      table={
-        <table className="data compact">
-          <caption>No-shows and patients seen per day</caption>
-          <thead>
-            <tr>
-              <th scope="col">Day</th>
-              <th scope="col">No-shows</th>
-              <th scope="col">Seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {days.map((d) => (
-              <tr key={d.day} data-day={d.day}>
-                <th scope="row">{longDay(d.day)}</th>
-                <td>{d.noShows}</td>
-                <td>{d.fulfilled}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      }
+      caption="No-shows and patients seen per day"
+      days={days}
+      bars={[
+        { key: "noShows", name: "No-shows", colour: COLOURS.danger },
+        { key: "fulfilled", name: "Seen", colour: COLOURS.ok },
+      ]}
     />
   );
 }

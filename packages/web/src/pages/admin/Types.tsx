@@ -4,27 +4,12 @@
  * the field at fault), deactivate. A questionnaire is not written here: a type that requires
  * pre-screening takes its own, or a copy of another type's (questionnaire and time limits).
  */
-import { useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import type { BodyOf } from "../../../../../functions/contract";
 import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { useSession } from "../../session";
-import { useReturnFocus } from "./focus";
-import {
-  ActiveBadge,
-  FieldError,
-  FocusCard,
-  FormError,
-  fieldProps,
-  formatMinutes,
-  invalid,
-  isConflict,
-  savedMessage,
-  splitList,
-  type AdminType,
-  type FieldIssue,
-} from "./shared";
-
-type Mode = { kind: "new" } | { kind: "edit"; typeId: string } | { kind: "deactivate"; typeId: string } | undefined;
+import { CatalogTable, DeactivateCard, EditForm, useManagedList, useRequest } from "./catalog";
+import { FieldError, fieldProps, formatMinutes, savedMessage, splitList, type AdminType, type FieldIssue } from "./shared";
 
 interface Questionnaire {
   title?: string;
@@ -35,116 +20,68 @@ const questionnaireOf = (t: AdminType): Questionnaire | undefined => (t.prescree
 export function Types() {
   const { call } = useSession();
   const types = useLoad((signal) => call("GET /api/admin/types", { signal }), [call]);
-  const [mode, setMode] = useState<Mode>();
-  const [done, setDone] = useState<string>();
-  const focus = useReturnFocus();
-
-  function open(next: Mode) {
-    focus.remember();
-    setDone(undefined);
-    setMode(next);
-  }
-  function close(message?: string) {
-    setMode(undefined);
-    if (message) setDone(message);
-    focus.restore();
-  }
-  const saved = (message: string) => void types.reload().then(() => close(message));
-
   const list = types.data?.types ?? [];
-  const current = mode && mode.kind !== "new" ? list.find((t) => t.id === mode.typeId) : undefined;
+  const panel = useManagedList(list, types.reload);
   return (
     <Page
       title="Visit types"
       actions={
-        <button type="button" className="primary" onClick={() => open({ kind: "new" })}>
+        <button type="button" className="primary" onClick={() => panel.open({ kind: "new" })}>
           Add a visit type
         </button>
       }
     >
       <p className="muted">Visit types are shared by every clinic of the region.</p>
-      <Notice kind="success">{done}</Notice>
+      <Notice kind="success">{panel.done}</Notice>
       <ErrorNotice error={types.error} />
       {types.loading && !types.data ? <Loading what="visit types" /> : null}
       {types.data ? (
-        <div className="table-wrap">
-          <table className="data types">
-            <caption className="visually-hidden">Visit types</caption>
-            <thead>
-              <tr>
-                <th scope="col">Visit type</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Booking window</th>
-                <th scope="col">Pre-screening</th>
-                <th scope="col">Required skill</th>
-                <th scope="col">Reminders</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((t) => (
-                <tr key={t.id} data-type={t.id} className={t.active ? undefined : "inactive"}>
-                  <th scope="row">
-                    {t.name}
-                    <div className="muted small">
-                      <code>{t.id}</code>
-                    </div>
-                  </th>
-                  <td>
-                    {formatMinutes(t.durationMinutes)}
-                    <div className="muted small">
-                      buffers {formatMinutes(t.bufferBeforeMinutes)} before, {formatMinutes(t.bufferAfterMinutes)} after
-                    </div>
-                  </td>
-                  <td>
-                    {formatMinutes(t.minimumNoticeMinutes)} to {t.bookingHorizonDays} days ahead
-                  </td>
-                  <td>{t.requiresPrescreening ? `Yes: ${questionnaireOf(t)?.title ?? "questionnaire"}` : "No"}</td>
-                  <td>{t.requiredSkill ?? <span className="muted">Any doctor</span>}</td>
-                  <td>
-                    {t.reminderOffsetsMinutes
-                      ? t.reminderOffsetsMinutes.length
-                        ? t.reminderOffsetsMinutes.map(formatMinutes).join(", ") + " before"
-                        : "None"
-                      : <span className="muted">Region's default</span>}
-                  </td>
-                  <td>
-                    <ActiveBadge active={t.active} />
-                  </td>
-                  <td className="actions">
-                    <div className="row-actions">
-                      <button type="button" aria-label={`Edit ${t.name}`} onClick={() => open({ kind: "edit", typeId: t.id })}>
-                        Edit
-                      </button>
-                      {t.active ? (
-                        <button type="button" aria-label={`Deactivate ${t.name}`} onClick={() => open({ kind: "deactivate", typeId: t.id })}>
-                          Deactivate
-                        </button>
-                      ) : null}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-
-      {mode?.kind === "new" ? <TypeForm key="new" types={list} onCancel={() => close()} onSaved={saved} /> : null}
-      {mode?.kind === "edit" && current ? (
-        <TypeForm
-          key={`${current.id}:${current.updatedAt ?? ""}`}
-          type={current}
-          types={list}
-          onCancel={() => close()}
-          onReload={() => void types.reload()}
-          onSaved={saved}
+        <CatalogTable
+          items={list}
+          caption="Visit types"
+          className="data types"
+          headers={["Visit type", "Duration", "Booking window", "Pre-screening", "Required skill", "Reminders"]}
+          rowData="type"
+          onOpen={panel.open}
+          cells={(t) => (
+            <>
+              <td>
+                {formatMinutes(t.durationMinutes)}
+                <div className="muted small">
+                  buffers {formatMinutes(t.bufferBeforeMinutes)} before, {formatMinutes(t.bufferAfterMinutes)} after
+                </div>
+              </td>
+              <td>
+                {formatMinutes(t.minimumNoticeMinutes)} to {t.bookingHorizonDays} days ahead
+              </td>
+              <td>{t.requiresPrescreening ? `Yes: ${questionnaireOf(t)?.title ?? "questionnaire"}` : "No"}</td>
+              <td>{t.requiredSkill ?? <span className="muted">Any doctor</span>}</td>
+              <td>
+                {t.reminderOffsetsMinutes
+                  ? t.reminderOffsetsMinutes.length
+                    ? t.reminderOffsetsMinutes.map(formatMinutes).join(", ") + " before"
+                    : "None"
+                  : <span className="muted">Region's default</span>}
+              </td>
+            </>
+          )}
         />
       ) : null}
-      {mode?.kind === "deactivate" && current ? <DeactivateType key={current.id} type={current} onCancel={() => close()} onDone={saved} /> : null}
+
+      {panel.adding ? <TypeForm key="new" types={list} onCancel={() => panel.close()} onSaved={panel.saved} /> : null}
+      {panel.editing ? (
+        <TypeForm
+          key={panel.editKey}
+          type={panel.editing}
+          types={list}
+          onCancel={() => panel.close()}
+          onReload={() => void types.reload()}
+          onSaved={panel.saved}
+        />
+      ) : null}
+      {panel.deactivating ? (
+        <DeactivateType key={panel.deactivating.id} type={panel.deactivating} onCancel={() => panel.close()} onDone={panel.saved} />
+      ) : null}
     </Page>
   );
 }
@@ -221,7 +158,6 @@ function TypeForm(props: { type?: AdminType; types: AdminType[]; onSaved: (messa
   const { type } = props;
   const { call } = useSession();
   const ids = useId();
-  const form = useRef<HTMLFormElement>(null);
   const [draft, setDraft] = useState<Draft>(() => ({
     typeId: type?.id ?? "",
     name: type?.name ?? "",
@@ -237,34 +173,28 @@ function TypeForm(props: { type?: AdminType; types: AdminType[]; onSaved: (messa
     requiresPrescreening: type?.requiresPrescreening ?? false,
     questionnaireFrom: "",
   }));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [attemptKey, setAttemptKey] = useState(() => crypto.randomUUID());
+  const { busy, error, send } = useRequest();
   const set = (field: keyof Draft) => (e: { target: { value: string } }) => setDraft({ ...draft, [field]: e.target.value });
 
   const own = type ? questionnaireOf(type) : undefined;
   const sources = props.types.filter((t) => t.id !== type?.id && questionnaireOf(t));
   const source = sources.find((t) => t.id === draft.questionnaireFrom);
 
-  async function save() {
-    const issues = check(draft, !type, own !== undefined);
-    if (issues.length > 0) return setError(invalid(issues));
-    setBusy(true);
-    setError(undefined);
-    const description = draft.description.trim();
-    const skill = draft.requiredSkill.trim().toLowerCase();
-    const reminders = draft.regionReminders ? undefined : splitList(draft.reminders).map(Number);
-    const fields = {
-      name: draft.name.trim(),
-      durationMinutes: whole(draft.durationMinutes),
-      bufferBeforeMinutes: whole(draft.bufferBeforeMinutes),
-      bufferAfterMinutes: whole(draft.bufferAfterMinutes),
-      minimumNoticeMinutes: whole(draft.minimumNoticeMinutes),
-      bookingHorizonDays: whole(draft.bookingHorizonDays),
-      requiresPrescreening: draft.requiresPrescreening,
-      ...(source ? { prescreening: source.prescreening } : {}),
-    };
-    try {
+  const save = () =>
+    send(check(draft, !type, own !== undefined), async (attemptKey) => {
+      const description = draft.description.trim();
+      const skill = draft.requiredSkill.trim().toLowerCase();
+      const reminders = draft.regionReminders ? undefined : splitList(draft.reminders).map(Number);
+      const fields = {
+        name: draft.name.trim(),
+        durationMinutes: whole(draft.durationMinutes),
+        bufferBeforeMinutes: whole(draft.bufferBeforeMinutes),
+        bufferAfterMinutes: whole(draft.bufferAfterMinutes),
+        minimumNoticeMinutes: whole(draft.minimumNoticeMinutes),
+        bookingHorizonDays: whole(draft.bookingHorizonDays),
+        requiresPrescreening: draft.requiresPrescreening,
+        ...(source ? { prescreening: source.prescreening } : {}),
+      };
       if (type) {
         const body: BodyOf<"PUT /api/admin/types/{typeId}"> = {
           ...fields,
@@ -288,13 +218,7 @@ function TypeForm(props: { type?: AdminType; types: AdminType[]; onSaved: (messa
         });
         props.onSaved(`Added ${created.name}. Patients can book it at every clinic with a doctor who can take it.`);
       }
-    } catch (caught) {
-      setError(caught);
-      setAttemptKey(crypto.randomUUID());
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   const field = (path: Field, suffix: string, hint?: boolean) => fieldProps(error, path, `${ids}-${suffix}`, hint ? `${ids}-${suffix}-hint` : undefined);
   const number = (path: Field, suffix: string, label: string, hint: string, min: number, max: number, step: number) => (
@@ -319,127 +243,111 @@ function TypeForm(props: { type?: AdminType; types: AdminType[]; onSaved: (messa
   );
 
   return (
-    <FocusCard id={`${ids}-title`} title={type ? `Edit ${type.name}` : "Add a visit type"}>
-      <form
-        ref={form}
-        className="stack"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void save();
-        }}
-      >
-        <div className="row">
-          {type ? null : (
-            <div className="field">
-              <label htmlFor={`${ids}-id`}>Visit type id</label>
-              <input {...field("typeId", "id", true)} required autoComplete="off" value={draft.typeId} onChange={set("typeId")} />
-              <p className="hint" id={`${ids}-id-hint`}>
-                Lower-case letters, digits and dashes; cannot be changed later.
-              </p>
-              <FieldError error={error} path="typeId" id={`${ids}-id`} />
-            </div>
-          )}
-          <div className="field grow">
-            <label htmlFor={`${ids}-name`}>Name</label>
-            <input {...field("name", "name")} required autoComplete="off" value={draft.name} onChange={set("name")} />
-            <FieldError error={error} path="name" id={`${ids}-name`} />
-          </div>
-        </div>
-        <div className="field">
-          <label htmlFor={`${ids}-description`}>
-            Description <span className="required">(optional)</span>
-          </label>
-          <textarea {...field("description", "description")} rows={2} maxLength={1000} value={draft.description} onChange={set("description")} />
-          <FieldError error={error} path="description" id={`${ids}-description`} />
-        </div>
-        <div className="row">
-          {number("durationMinutes", "duration", "Duration (minutes)", "5 to 480, in steps of 5", 5, 480, 5)}
-          {number("bufferBeforeMinutes", "before", "Buffer before (minutes)", "Doctor's preparation time", 0, 120, 5)}
-          {number("bufferAfterMinutes", "after", "Buffer after (minutes)", "Time to write up", 0, 120, 5)}
-        </div>
-        <div className="row">
-          {number("minimumNoticeMinutes", "notice", "Minimum notice (minutes)", "How soon before the start it can be booked", 0, 43_200, 5)}
-          {number("bookingHorizonDays", "horizon", "Booking horizon (days)", "How far ahead it can be booked", 1, 730, 1)}
-          <div className="field short">
-            <label htmlFor={`${ids}-skill`}>
-              Required skill <span className="required">(optional)</span>
-            </label>
-            <input {...field("requiredSkill", "skill", true)} autoComplete="off" value={draft.requiredSkill} onChange={set("requiredSkill")} />
-            <p className="hint" id={`${ids}-skill-hint`}>
-              Only doctors with this skill take it; empty: any doctor.
+    <EditForm
+      ids={ids}
+      title={type ? `Edit ${type.name}` : "Add a visit type"}
+      fields={FIELDS}
+      error={error}
+      busy={busy}
+      addLabel={type ? undefined : "Add visit type"}
+      onSubmit={() => void save()}
+      onCancel={props.onCancel}
+      onReload={props.onReload}
+    >
+      <div className="row">
+        {type ? null : (
+          <div className="field">
+            <label htmlFor={`${ids}-id`}>Visit type id</label>
+            <input {...field("typeId", "id", true)} required autoComplete="off" value={draft.typeId} onChange={set("typeId")} />
+            <p className="hint" id={`${ids}-id-hint`}>
+              Lower-case letters, digits and dashes; cannot be changed later.
             </p>
-            <FieldError error={error} path="requiredSkill" id={`${ids}-skill`} />
+            <FieldError error={error} path="typeId" id={`${ids}-id`} />
           </div>
+        )}
+        <div className="field grow">
+          <label htmlFor={`${ids}-name`}>Name</label>
+          <input {...field("name", "name")} required autoComplete="off" value={draft.name} onChange={set("name")} />
+          <FieldError error={error} path="name" id={`${ids}-name`} />
         </div>
-        <fieldset>
-          <legend>Reminders</legend>
-          <label className="check">
-            <input type="checkbox" checked={draft.regionReminders} onChange={(e) => setDraft({ ...draft, regionReminders: e.target.checked })} /> Use
-            the region's default reminder times
+      </div>
+      <div className="field">
+        <label htmlFor={`${ids}-description`}>
+          Description <span className="required">(optional)</span>
+        </label>
+        <textarea {...field("description", "description")} rows={2} maxLength={1000} value={draft.description} onChange={set("description")} />
+        <FieldError error={error} path="description" id={`${ids}-description`} />
+      </div>
+      <div className="row">
+        {number("durationMinutes", "duration", "Duration (minutes)", "5 to 480, in steps of 5", 5, 480, 5)}
+        {number("bufferBeforeMinutes", "before", "Buffer before (minutes)", "Doctor's preparation time", 0, 120, 5)}
+        {number("bufferAfterMinutes", "after", "Buffer after (minutes)", "Time to write up", 0, 120, 5)}
+      </div>
+      <div className="row">
+        {number("minimumNoticeMinutes", "notice", "Minimum notice (minutes)", "How soon before the start it can be booked", 0, 43_200, 5)}
+        {number("bookingHorizonDays", "horizon", "Booking horizon (days)", "How far ahead it can be booked", 1, 730, 1)}
+        <div className="field short">
+          <label htmlFor={`${ids}-skill`}>
+            Required skill <span className="required">(optional)</span>
           </label>
-          {draft.regionReminders ? null : (
-            <div className="field">
-              <label htmlFor={`${ids}-reminders`}>Minutes before the start</label>
-              <input {...field("reminderOffsetsMinutes", "reminders", true)} autoComplete="off" value={draft.reminders} onChange={set("reminders")} />
-              <p className="hint" id={`${ids}-reminders-hint`}>
-                Separated by commas, e.g. 1440, 120 for a day and two hours before. Empty: no reminders.
-              </p>
-              <FieldError error={error} path="reminderOffsetsMinutes" id={`${ids}-reminders`} />
-            </div>
-          )}
-        </fieldset>
-        <fieldset>
-          <legend>Pre-screening</legend>
-          <label className="check">
-            <input
-              type="checkbox"
-              checked={draft.requiresPrescreening}
-              onChange={(e) => setDraft({ ...draft, requiresPrescreening: e.target.checked })}
-            />{" "}
-            A nurse checks the patient's answers before the visit is confirmed
-          </label>
-          {own ? (
-            <p className="hint">
-              Questionnaire: {own.title ?? "untitled"} ({own.questions?.length ?? 0} questions).
+          <input {...field("requiredSkill", "skill", true)} autoComplete="off" value={draft.requiredSkill} onChange={set("requiredSkill")} />
+          <p className="hint" id={`${ids}-skill-hint`}>
+            Only doctors with this skill take it; empty: any doctor.
+          </p>
+          <FieldError error={error} path="requiredSkill" id={`${ids}-skill`} />
+        </div>
+      </div>
+      <fieldset>
+        <legend>Reminders</legend>
+        <label className="check">
+          <input type="checkbox" checked={draft.regionReminders} onChange={(e) => setDraft({ ...draft, regionReminders: e.target.checked })} /> Use
+          the region's default reminder times
+        </label>
+        {draft.regionReminders ? null : (
+          <div className="field">
+            <label htmlFor={`${ids}-reminders`}>Minutes before the start</label>
+            <input {...field("reminderOffsetsMinutes", "reminders", true)} autoComplete="off" value={draft.reminders} onChange={set("reminders")} />
+            <p className="hint" id={`${ids}-reminders-hint`}>
+              Separated by commas, e.g. 1440, 120 for a day and two hours before. Empty: no reminders.
             </p>
-          ) : null}
-          {draft.requiresPrescreening && !own ? (
-            <div className="field">
-              <label htmlFor={`${ids}-from`}>Use the questionnaire of</label>
-              <select {...field("prescreening", "from", true)} value={draft.questionnaireFrom} onChange={set("questionnaireFrom")}>
-                <option value="">Choose a visit type</option>
-                {sources.map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.name}: {questionnaireOf(t)?.title}
-                  </option>
-                ))}
-              </select>
-              <p className="hint" id={`${ids}-from-hint`}>
-                Its questions and time limits are copied to this type.
-              </p>
-              <FieldError error={error} path="prescreening" id={`${ids}-from`} />
-            </div>
-          ) : null}
-        </fieldset>
-        <FormError error={error} fields={FIELDS} formRef={form} />
-        {isConflict(error, "CHANGED_MEANWHILE") && props.onReload ? (
-          <p>
-            <button type="button" onClick={props.onReload}>
-              Load the latest version (your changes are discarded)
-            </button>
+            <FieldError error={error} path="reminderOffsetsMinutes" id={`${ids}-reminders`} />
+          </div>
+        )}
+      </fieldset>
+      <fieldset>
+        <legend>Pre-screening</legend>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={draft.requiresPrescreening}
+            onChange={(e) => setDraft({ ...draft, requiresPrescreening: e.target.checked })}
+          />{" "}
+          A nurse checks the patient's answers before the visit is confirmed
+        </label>
+        {own ? (
+          <p className="hint">
+            Questionnaire: {own.title ?? "untitled"} ({own.questions?.length ?? 0} questions).
           </p>
         ) : null}
-        <div className="row">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? "Saving…" : type ? "Save changes" : "Add visit type"}
-          </button>
-          <button type="button" onClick={props.onCancel}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </FocusCard>
+        {draft.requiresPrescreening && !own ? (
+          <div className="field">
+            <label htmlFor={`${ids}-from`}>Use the questionnaire of</label>
+            <select {...field("prescreening", "from", true)} value={draft.questionnaireFrom} onChange={set("questionnaireFrom")}>
+              <option value="">Choose a visit type</option>
+              {sources.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}: {questionnaireOf(t)?.title}
+                </option>
+              ))}
+            </select>
+            <p className="hint" id={`${ids}-from-hint`}>
+              Its questions and time limits are copied to this type.
+            </p>
+            <FieldError error={error} path="prescreening" id={`${ids}-from`} />
+          </div>
+        ) : null}
+      </fieldset>
+    </EditForm>
   );
 }
 
@@ -447,34 +355,17 @@ function DeactivateType(props: { type: AdminType; onDone: (message: string) => v
   const { type } = props;
   const { call } = useSession();
   const ids = useId();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, send } = useRequest();
 
-  async function deactivate() {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const deactivate = () =>
+    send([], async () => {
       await call("POST /api/admin/types/{typeId}/deactivate", { path: { typeId: type.id }, body: {} });
       props.onDone(`${type.name} is inactive: it can no longer be booked. Appointments already booked stay as they are.`);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   return (
-    <FocusCard id={`${ids}-title`} title={`Deactivate ${type.name}?`}>
+    <DeactivateCard ids={ids} name={type.name} error={error} busy={busy} keepLabel="Keep it bookable" onDeactivate={() => void deactivate()} onCancel={props.onCancel}>
       <p>Patients can no longer book it at any clinic. Appointments already booked keep it.</p>
-      <ErrorNotice error={error} />
-      <div className="row">
-        <button type="button" className="danger" disabled={busy} onClick={() => void deactivate()}>
-          {busy ? "Deactivating…" : "Deactivate"}
-        </button>
-        <button type="button" onClick={props.onCancel}>
-          Keep it bookable
-        </button>
-      </div>
-    </FocusCard>
+    </DeactivateCard>
   );
 }

@@ -26,6 +26,16 @@ export function useAdminClinics() {
   };
 }
 
+/** The `<option>`s of a clinic picker, inactive clinics marked. */
+export function ClinicOptions({ clinics }: { clinics: readonly AdminClinic[] }) {
+  return clinics.map((c) => (
+    <option key={c.id} value={c.id}>
+      {c.name}
+      {c.active ? "" : " (inactive)"}
+    </option>
+  ));
+}
+
 // ---- form errors ----------------------------------------------------------------------------
 
 export interface FieldIssue {
@@ -100,6 +110,41 @@ export function FormError({ error, fields, formRef }: { error: unknown; fields: 
         </ul>
       ) : null}
     </Notice>
+  );
+}
+
+/**
+ * A search form above a list (the audit log's filters, the dashboard's range): a card labelled by
+ * its heading, no browser validation (the form's own checks show at the fields), the error notice
+ * at the end.
+ */
+export function FilterForm(props: {
+  headingId: string;
+  heading: ReactNode;
+  headingClassName?: string;
+  error: unknown;
+  fields: readonly string[];
+  onSubmit: () => void;
+  children: ReactNode;
+}) {
+  const form = useRef<HTMLFormElement>(null);
+  return (
+    <form
+      ref={form}
+      className="stack card"
+      noValidate
+      aria-labelledby={props.headingId}
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onSubmit();
+      }}
+    >
+      <h2 id={props.headingId} className={props.headingClassName}>
+        {props.heading}
+      </h2>
+      {props.children}
+      <FormError error={props.error} fields={props.fields} formRef={form} />
+    </form>
   );
 }
 
