@@ -13,7 +13,18 @@ export default defineConfig({
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
-      { extends: true, test: { name: "stacks", include: ["test/stacks/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 } },
+      {
+        extends: true,
+        test: {
+          name: "stacks",
+          include: ["test/stacks/**/*.test.ts"],
+          // Synthesizes every app of sst.config.ts once per run, in the stages the files share;
+          // the files read those templates (test/stacks/synth.ts).
+          globalSetup: ["test/stacks/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
       { extends: true, test: { name: "local", include: ["test/local/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
       {
         extends: true,

@@ -1,7 +1,9 @@
 /**
- * The Auth stack, synthesized offline (no handler bundling needed for its template): the two
- * user pools, their app clients, threat protection, the staff groups, federation when a stage
- * configures a hospital identity provider, and the WebACL in front of both pools.
+ * The Auth stack: the two user pools, their app clients, threat protection, the staff groups,
+ * federation when a stage configures a hospital identity provider, and the WebACL in front of
+ * both pools. The test and production stages as the run synthesized them once
+ * (test/stacks/global-setup.ts); the stages with an identity provider are built here, from
+ * settings of this file's own, unfinished (no handler bundling needed for their templates).
  */
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { getStack } from "sst/constructs";
@@ -18,6 +20,7 @@ import {
   render,
   type Resources,
   resourcesOf,
+  synthesisOf,
 } from "./synth";
 
 initProjectInBeforeAll("auth");
@@ -62,9 +65,9 @@ function authTemplate(stage: string): Template {
 }
 
 beforeAll(() => {
+  test = synthesisOf("test").template(Auth);
+  prod = synthesisOf("prod").template(Auth);
   Object.assign(stageSettings, testStages);
-  test = authTemplate("test");
-  prod = authTemplate("prod");
   saml = authTemplate(samlStage);
   oidc = authTemplate(oidcStage);
   resources = resourcesOf(test);

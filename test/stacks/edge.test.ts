@@ -1,7 +1,9 @@
 /**
  * Edge protection, synthesized offline: the home app's Edge stack (the CloudFront distribution
  * in front of the HTTP API) and the edge app's Waf stack (the CLOUDFRONT WebACL in us-east-1,
- * its ARN handed to the home region through SSM).
+ * its ARN handed to the home region through SSM). The test stage of both apps as the run
+ * synthesized it once (test/stacks/global-setup.ts); a developer's stage and stages with
+ * countries of this file's own are built here, unfinished.
  */
 import { Template } from "aws-cdk-lib/assertions";
 import { CachePolicy, OriginRequestPolicy, ResponseHeadersPolicy } from "aws-cdk-lib/aws-cloudfront";
@@ -24,6 +26,7 @@ import {
   type Resources,
   resourcesFor,
   resourcesOf,
+  synthesisOf,
 } from "./synth";
 
 initProjectInBeforeAll("edge");
@@ -45,17 +48,15 @@ let geoAllow: Resources;
 let geoBlock: Resources;
 
 beforeAll(() => {
+  edgeTemplate = synthesisOf("test").template(Edge);
+  edge = resourcesOf(edgeTemplate);
+  api = synthesisOf("test").template(Api);
+  wafTemplate = synthesisOf("test", "edge").template(Waf);
+  waf = resourcesOf(wafTemplate);
   Object.assign(stageSettings, testStages);
   // A new App replaces SST's global app: each app's templates are taken before the next.
-  buildApp("test");
-  edgeTemplate = Template.fromStack(getStack(Edge));
-  edge = resourcesOf(edgeTemplate);
-  api = Template.fromStack(getStack(Api));
   buildApp("dev-alice");
   devEdge = resourcesOf(Template.fromStack(getStack(Edge)));
-  buildApp("test", apps.edge);
-  wafTemplate = Template.fromStack(getStack(Waf));
-  waf = resourcesOf(wafTemplate);
   buildApp("test-geo-allow", apps.edge);
   geoAllow = resourcesOf(Template.fromStack(getStack(Waf)));
   buildApp("test-geo-block", apps.edge);

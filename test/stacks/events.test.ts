@@ -1,10 +1,10 @@
 /**
- * Stack tests of the Events stack and the archive bucket, synthesized offline
- * (test/stacks/synth.ts) and checked against the events table (functions/events/index.ts):
- * every declaration is iterated, so a consumer added to the table is covered here unchanged.
+ * Stack tests of the Events stack and the archive bucket, synthesized offline once per run
+ * (test/stacks/global-setup.ts, synthesis.ts) and checked against the events table
+ * (functions/events/index.ts): every declaration is iterated, so a consumer added to the table
+ * is covered here unchanged.
  */
-import { Template } from "aws-cdk-lib/assertions";
-import { getStack } from "sst/constructs";
+import type { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { validatePattern } from "@carebook/core/events/pattern";
 import {
@@ -24,7 +24,6 @@ import {
   actionsOf,
   allStatements,
   asList,
-  buildApp,
   functionIdOf,
   functionStatements,
   logWriteActions,
@@ -39,6 +38,7 @@ import {
   roleStatements,
   type Statement,
   stateMachineArn,
+  synthesisOf,
   synthesizeInBeforeAll,
   tableActions,
   tracingActions,
@@ -125,7 +125,7 @@ describe("Events stack", () => {
   let storageResources: Resources;
 
   beforeAll(() => {
-    template = Template.fromStack(getStack(Events));
+    template = synthesized.app.template(Events);
     storageResources = resourcesOf(synthesized.storage);
     // Cross-stack references (the table's ARN and stream ARN) as the Storage values they import.
     resources = resolveImports(resourcesOf(template), synthesized.storage) as Resources;
@@ -250,7 +250,7 @@ describe("Events stack", () => {
     });
 
     it("deploys after the Workflows stack, whose state machines the consumers start", () => {
-      expect(getStack(Events).dependencies).toContain(synthesized.stacks.workflows);
+      expect(synthesized.app.stack(Events).dependencies).toContain(synthesized.stacks.workflows);
     });
   });
 
@@ -681,15 +681,8 @@ describe("Events stack", () => {
   });
 
   describe("a production stage", () => {
-    let production: Template | undefined;
-    /** Built once, after the test-stage templates were taken: a new App replaces SST's global app. */
-    const storage = () => {
-      if (!production) {
-        buildApp("prod");
-        production = Template.fromStack(getStack(Storage));
-      }
-      return production;
-    };
+    /** The Storage stack of the run's production-stage synthesis. */
+    const storage = () => synthesisOf("prod").template(Storage);
 
     it("retains the archive bucket, its access logs and the logs key when the stack is removed", () => {
       const template = storage();
@@ -697,7 +690,7 @@ describe("Events stack", () => {
       template.allResources("AWS::KMS::Key", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
       // No auto-delete custom resource outside throwaway stages.
       template.resourceCountIs("Custom::S3AutoDeleteObjects", 0);
-    }, 20_000);
+    });
 
     it("backs the table up daily, for 35 days, into a vault of its own that outlives the stack", () => {
       const resources = resourcesOf(storage());
@@ -715,6 +708,6 @@ describe("Events stack", () => {
       const vaults = ofType(resources, "AWS::Backup::BackupVault");
       expect(vaults.map(([id]) => id)).toEqual([referencedId(rules[0].TargetBackupVault)]);
       expect(vaults[0]![1]).toMatchObject({ DeletionPolicy: "Retain" });
-    }, 20_000);
+    });
   });
 });

@@ -1,10 +1,10 @@
 /**
  * Stack tests: Storage and Api synthesized offline (no AWS account, no network) and checked
  * property by property against the table declaration and the route table. How SST 2.49.8
- * synthesizes offline: test/stacks/synth.ts. The Workflows stack: workflows.test.ts.
+ * synthesizes offline: test/stacks/synthesis.ts (once per run, for every stack test file:
+ * global-setup.ts). The Workflows stack: workflows.test.ts.
  */
-import { Match, Template } from "aws-cdk-lib/assertions";
-import { getStack } from "sst/constructs";
+import { Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tableDefinition } from "@carebook/core/entities/table";
 import { ORIGIN_VERIFY_HEADER, poolEnv } from "../../functions/auth/pools";
@@ -18,7 +18,6 @@ import {
   actionsOf,
   allStatements,
   asList,
-  buildApp,
   functionIdOf,
   functionStatements,
   logWriteActions,
@@ -30,6 +29,7 @@ import {
   resourcesFor,
   resourcesOf,
   stateMachineArn,
+  synthesisOf,
   synthesizeInBeforeAll,
   tableActions,
   tracingActions,
@@ -44,8 +44,7 @@ let auth: Template;
 beforeAll(() => {
   ({ storage, api } = synthesized);
   apiResources = resourcesOf(api);
-  // Taken while SST's app is still the synthesized test stage.
-  auth = Template.fromStack(getStack(Auth));
+  auth = synthesized.app.template(Auth);
 });
 
 function keySchema(index: { partitionKey: string; sortKey?: string }) {
@@ -325,13 +324,10 @@ describe("Api stack", () => {
 
 describe("a production stage", () => {
   it("retains the table when the stack is removed", () => {
-    // Runs after the test-stage templates were taken: a new App replaces SST's global app.
-    // No finish(): the table does not depend on the bundled handlers.
-    buildApp("prod");
-    const template = Template.fromStack(getStack(Storage));
+    const template = synthesisOf("prod").template(Storage);
     template.hasResource("AWS::DynamoDB::Table", {
       DeletionPolicy: "Retain",
       UpdateReplacePolicy: "Retain",
     });
-  }, 20_000);
+  });
 });

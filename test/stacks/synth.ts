@@ -1,145 +1,181 @@
 /**
- * Offline synthesis of the project's stacks for the stack tests, and helpers to read the
- * synthesized CloudFormation.
+ * The stack tests' view of the synthesized CloudFormation, and helpers to read it.
  *
- * How sst 2.49.8 synthesizes without its CLI (what `sst deploy` does in stacks/synth.js,
- * minus the AWS calls):
- * 1. `process.chdir(<project root>)` — SST resolves handler paths (`functions/api/….handler`)
- *    against the working directory, as its CLI does.
- * 2. `await initProject({ stage: "test" })` (from "sst/project.js") — finds sst.config.ts
- *    upwards from the cwd, loads only its `config()` and sets the global project. Without a
- *    stage it would prompt on stdin for a personal stage.
- * 3. `new App({ mode: "deploy", name, stage, region, account })` (from "sst/constructs") —
- *    App does not read name/stage/region from the project (it defaults to "my-app"/"dev"/
- *    us-east-1), so pass the project's; `account` is a placeholder instead of the STS lookup.
- * 4. `sstConfig.stacks(app)` — the stack list of sst.config.ts itself (imported here, not the
- *    copy initProject bundled, so that `getStack(Storage)` finds the very functions the test
- *    imports), then `await app.finish()` — runs SST's deferred tasks: esbuild bundles every
- *    handler into .sst/artifacts (a broken or missing handler fails here). With NODE_ENV=test
- *    (vitest's default; stubbed to be sure) finish() skips `useBootstrap()` (an AWS call) and
- *    the sourcemap uploader. In deploy mode SST also runs `npm install` with an empty
- *    dependency list in each artifact directory: `npm_config_offline=true` keeps it off the
- *    network.
- * 5. `Template.fromStack(getStack(Storage))`.
+ * Every app of sst.config.ts is synthesized once per run, in its shared stages ("test" and
+ * "prod", cache.ts), finished (SST bundles every handler) and with the cdk-nag packs, by
+ * global-setup.ts before any test file runs; how the synthesis is done: synthesis.ts. A test file
+ * reads those templates here — `synthesizeInBeforeAll` (the test stage's templates by name, for
+ * the files written before the cache) or `synthesisOf(stage, app)` (any stack of any shared
+ * synthesis, by its stack function: `synthesisOf("prod").template(Storage)`). Each is an
+ * `aws-cdk-lib/assertions` Template of the very JSON the app synthesized.
  *
- * Each test file runs in its own process and synthesizes once (`synthesizeInBeforeAll`).
- * SST empties and rewrites `.sst/artifacts/<function>` per build, and two files bundle the
- * same functions at the same time: each file gets its own artifacts directory.
+ * Stages with settings of their own (an identity provider, countries, a developer's stage) are
+ * built in the test file, unfinished (no bundling: a template does not depend on the bundles):
+ * `initProjectInBeforeAll` and `buildApp`, as before the cache. Such a file takes its templates
+ * from `Template.fromStack(getStack(X))` right after its `buildApp`, before the next: a new SST
+ * App replaces SST's global app. `getStack` does not see the cached syntheses (they were built in
+ * other processes): use `synthesized.app.template(X)` for those.
  */
-import { existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Template } from "aws-cdk-lib/assertions";
-import { App, getStack, type Stack } from "sst/constructs";
 import { initProject, useProject } from "sst/project.js";
-import { afterAll, beforeAll, expect, vi } from "vitest";
-import { routeEntries, type TableAccess } from "../../functions/routes";
-import { sweeper, type WorkflowName, workflowEntries, workflows } from "../../functions/workflows/index";
-import sstConfig from "../../sst.config";
+import { afterAll, beforeAll, expect, inject, vi } from "vitest";
+import type { TableAccess } from "../../functions/routes";
+import { type WorkflowName, workflows } from "../../functions/workflows/index";
 import { Api } from "../../stacks/Api";
 import { Storage } from "../../stacks/Storage";
 import { Workflows } from "../../stacks/Workflows";
+import { type AppKey, readSynthesisResult, type SharedStage, synthesisDirectory } from "./cache";
+import {
+  account,
+  checkHandlers,
+  projectRoot,
+  regionId,
+  setArtifactsDirectory,
+  type StackFunction,
+  type StackReport,
+  synthesisEnv,
+} from "./synthesis";
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const regionId = "eu-test";
-export const account = "123456789012";
+export { account, buildApp, projectRoot, regionId } from "./synthesis";
+export { type AppKey, type SharedStage, sharedStages } from "./cache";
 
 export type Resources = Record<string, { Type: string; Properties?: any; DependsOn?: unknown }>;
 
+/** A stack of a cached synthesis. */
+export interface SynthesizedStack {
+  /** Its construct id, as SST prefixes it: `test-carebook-Events`. */
+  id: string;
+  stackName: string;
+  template: Template;
+  /** The stacks it deploys after (the same objects as the synthesis's `stacks`). */
+  dependencies: SynthesizedStack[];
+  /** What the cdk-nag packs found in it (nag.test.ts). */
+  nag: StackReport;
+}
+
+/** One app synthesized in one stage, as global-setup.ts left it. */
+export interface SynthesizedApp {
+  app: AppKey;
+  stage: string;
+  /** The app's AWS region. */
+  region: string;
+  /** Every stack, in the order sst.config.ts adds them. */
+  stacks: SynthesizedStack[];
+  /** The stack sst.config.ts added with this stack function (`Events`); fails if there is none. */
+  stack(fn: StackFunction): SynthesizedStack;
+  template(fn: StackFunction): Template;
+}
+
+/** The test stage of the home app, as the files written before the cache take it. */
 export interface Synthesized {
   storage: Template;
   workflows: Template;
   api: Template;
-  stacks: { storage: Stack; workflows: Stack; api: Stack };
+  stacks: { storage: SynthesizedStack; workflows: SynthesizedStack; api: SynthesizedStack };
+  /** Every other stack of the same synthesis: `synthesized.app.template(Events)`. */
+  app: SynthesizedApp;
 }
 
+/** The region of each template read from the cache (`stateMachineArn`). */
+const regionOfTemplate = new WeakMap<Template, string>();
+const syntheses = new Map<string, SynthesizedApp>();
+
 /**
- * An SST app of the project's stacks for `stage`, as `sst deploy --stage <stage>` builds it; the
- * project's app (the home app) unless `project` names another of stacks/config.ts's `apps`.
+ * A shared synthesis (cache.ts `sharedStages`), read once per test file. Call it from a hook or a
+ * test: a failed synthesis fails there, with its error, rather than the file's import.
  */
-export function buildApp(stage: string, project: { name: string; region?: string } = useProject().config): App {
-  const app = new App({ mode: "deploy", name: project.name, stage, region: project.region, account });
-  sstConfig.stacks(app);
-  return app;
-}
+export function synthesisOf(stage: SharedStage = "test", app: AppKey = "home"): SynthesizedApp {
+  const key = `${app}-${stage}`;
+  const cached = syntheses.get(key);
+  if (cached) return cached;
 
-/** `path/to/module.exportName` → the module's file, if it exists. */
-function handlerFile(handler: string): string | undefined {
-  const modulePath = handler.slice(0, handler.lastIndexOf("."));
-  return [".ts", ".js", ".mts", ".mjs"]
-    .map((ext) => path.join(projectRoot, modulePath + ext))
-    .find((file) => existsSync(file));
-}
+  const run = inject("stackSynthesisDirectory");
+  if (!run) throw new Error("No stack synthesis: the stacks project's globalSetup (test/stacks/global-setup.ts) did not run");
+  const result = readSynthesisResult(run, app, stage);
+  if ("error" in result) throw new Error(`The synthesis of the ${app} app's ${stage} stage failed:\n${result.error}`);
 
-/** Every handler the stacks deploy: routes, workflow steps, the sweeper. */
-function allHandlers(): Array<[owner: string, handler: string]> {
-  return [
-    ...routeEntries().map(([key, route]): [string, string] => [key, route.handler]),
-    ...workflowEntries().flatMap(([name, workflow]) =>
-      Object.entries(workflow.functions).map(([placeholder, fn]): [string, string] => [
-        `${name} workflow, \${${placeholder}}`,
-        fn.handler,
-      ]),
-    ),
-    ["hold sweeper", sweeper.handler],
-  ];
+  const directory = synthesisDirectory(run, app, stage);
+  const stacks = result.stacks.map(({ id, stackName, template: file, nag }) => {
+    // Read here, once: the templates are large (the Api stack's is megabytes), and only the
+    // ones a file uses are parsed.
+    let template: Template | undefined;
+    const stack: SynthesizedStack = {
+      id,
+      stackName,
+      get template() {
+        if (!template) {
+          template = Template.fromJSON(JSON.parse(readFileSync(path.join(directory, file), "utf8")));
+          regionOfTemplate.set(template, result.region);
+        }
+        return template;
+      },
+      dependencies: [],
+      nag,
+    };
+    return stack;
+  });
+  const byId = new Map(stacks.map((stack) => [stack.id, stack]));
+  result.stacks.forEach(({ dependencies }, i) => {
+    stacks[i]!.dependencies = dependencies.map((id) => byId.get(id)!);
+  });
+  const stack = (fn: StackFunction): SynthesizedStack => {
+    const i = result.stacks.findIndex((s) => s.function === fn.name);
+    if (i < 0) {
+      throw new Error(
+        `No stack of function ${fn.name} in the ${app} app's ${stage} stage; it has: ${result.stacks.map((s) => s.function).join(", ")}`,
+      );
+    }
+    return stacks[i]!;
+  };
+  const synthesis: SynthesizedApp = {
+    app,
+    stage,
+    region: result.region,
+    stacks,
+    stack,
+    template: (fn) => stack(fn).template,
+  };
+  syntheses.set(key, synthesis);
+  return synthesis;
 }
 
 /**
- * Steps 1–2 above and the environment they need, for a file that builds and finishes its own
- * apps (`name` picks the file's artifacts directory). Undo with `vi.unstubAllEnvs()` and a
- * `process.chdir` back.
+ * The test stage of the home app for a file's tests: filled in by a beforeAll registered here,
+ * from the run's cached synthesis (nothing is synthesized in the file). `_name` is what named the
+ * file's own synthesis before the cache; kept so that files calling it stay as they are.
+ */
+export function synthesizeInBeforeAll(_name?: string): Synthesized {
+  const synthesized = {} as Synthesized;
+  beforeAll(() => {
+    const app = synthesisOf("test", "home");
+    const stacks = { storage: app.stack(Storage), workflows: app.stack(Workflows), api: app.stack(Api) };
+    Object.assign(synthesized, {
+      app,
+      stacks,
+      storage: stacks.storage.template,
+      workflows: stacks.workflows.template,
+      api: stacks.api.template,
+    } satisfies Synthesized);
+  });
+  return synthesized;
+}
+
+/**
+ * For a file that builds and synthesizes apps of its own (stages with settings of their own, or
+ * throwaway probe apps): steps 1–2 of synthesis.ts and the environment they need, in the test
+ * worker (`name` picks the file's artifacts directory). Undo with `vi.unstubAllEnvs()` and a
+ * `process.chdir` back (`initProjectInBeforeAll` does both).
  */
 export async function prepareSynthesis(name: string): Promise<void> {
   process.chdir(projectRoot);
-  vi.stubEnv("npm_config_offline", "true");
-  vi.stubEnv("npm_config_audit", "false");
-  vi.stubEnv("npm_config_fund", "false");
-  vi.stubEnv("npm_config_update_notifier", "false");
-  vi.stubEnv("NODE_ENV", "test");
+  for (const [variable, value] of Object.entries(synthesisEnv)) vi.stubEnv(variable, value);
   await initProject({ stage: "test" });
   // After initProject: it loads .env / .env.test over process.env.
   vi.stubEnv("CAREBOOK_REGION_ID", regionId);
-  // The project object is SST's global; its builds read `paths.artifacts` at build time.
-  const { paths } = useProject();
-  paths.artifacts = path.join(paths.out, "test-artifacts", name);
-
-  const missing = allHandlers().filter(([, handler]) => !handlerFile(handler));
-  if (missing.length > 0) {
-    throw new Error(
-      `Cannot synthesize: these handler modules do not exist:\n${missing
-        .map(([owner, handler]) => `  ${owner} → ${handler}`)
-        .join("\n")}`,
-    );
-  }
-}
-
-/**
- * Registers the file's beforeAll/afterAll: synthesizes the test stage once (`name` picks the
- * file's artifacts directory). The returned object is filled in by the time tests run.
- */
-export function synthesizeInBeforeAll(name: string): Synthesized {
-  const synthesized = {} as Synthesized;
-  const initialCwd = process.cwd();
-
-  beforeAll(async () => {
-    await prepareSynthesis(name);
-    const app = buildApp("test");
-    await app.finish();
-    synthesized.stacks = { storage: getStack(Storage), workflows: getStack(Workflows), api: getStack(Api) };
-    synthesized.storage = Template.fromStack(synthesized.stacks.storage);
-    synthesized.workflows = Template.fromStack(synthesized.stacks.workflows);
-    synthesized.api = Template.fromStack(synthesized.stacks.api);
-    // SST bundles the handlers one at a time (SST_BUILD_CONCURRENCY defaults to cores - 1): minutes
-    // on a small or busy machine, with every stack test file bundling its own copy.
-  }, 600_000);
-
-  afterAll(() => {
-    vi.unstubAllEnvs();
-    process.chdir(initialCwd);
-  });
-
-  return synthesized;
+  setArtifactsDirectory(path.join(useProject().paths.out, "test-artifacts", name));
+  checkHandlers();
 }
 
 export function resourcesOf(template: Template): Resources {
@@ -321,7 +357,9 @@ export function stateMachineOf(template: Template, name: WorkflowName): Deployed
 export function stateMachineArn(template: Template, name: WorkflowName): string {
   const { properties } = stateMachineOf(template, name);
   expect(typeof properties.StateMachineName).toBe("string");
-  return `arn:\${Ref:AWS::Partition}:states:${useProject().config.region}:${account}:stateMachine:${properties.StateMachineName}`;
+  // The region of the synthesis the template was read from, or (built in the file) the project's.
+  const region = regionOfTemplate.get(template) ?? useProject().config.region;
+  return `arn:\${Ref:AWS::Partition}:states:${region}:${account}:stateMachine:${properties.StateMachineName}`;
 }
 
 /** What each `table` access allows, spelled out here rather than imported from stacks/iam.ts. */

@@ -1,8 +1,8 @@
 /**
- * Stack tests of the Workflows stack, synthesized offline (test/stacks/synth.ts) and checked
- * against the workflow table (functions/workflows/index.ts): one Standard state machine per
- * workflow running the table's very definition, its Lambdas least-privileged, every wait for
- * a person bounded, and the hold sweeper on its schedule.
+ * Stack tests of the Workflows stack, synthesized offline once per run (test/stacks/global-setup.ts,
+ * synthesis.ts) and checked against the workflow table (functions/workflows/index.ts): one
+ * Standard state machine per workflow running the table's very definition, its Lambdas
+ * least-privileged, every wait for a person bounded, and the hold sweeper on its schedule.
  */
 import type { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
