@@ -42,9 +42,10 @@ export default defineConfig({
           name: "browser",
           include: ["test/browser/**/*.test.ts"],
           globalSetup: ["test/browser/global-setup.ts"],
-          // One Chromium at a time on 2 cores: the 2-second real-time check measures the app,
-          // not a starved machine.
+          // One Chromium at a time, after every other project (groupOrder): on 2 cores the
+          // 2-second real-time check must measure the app, not a machine busy synthesizing stacks.
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
