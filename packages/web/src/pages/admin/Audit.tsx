@@ -9,7 +9,7 @@ import { useId, useState, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import type { QueryOf } from "../../../../../functions/contract";
 import type { ResponseOf } from "../../api/client";
-import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, useAction, useLoad } from "../../components/ui";
 import { browserTimeZone } from "../../lib/time";
 import { useSession } from "../../session";
 import { ClinicOptions, FieldError, FilterForm, fieldProps, invalid, shortId, type FieldIssue, useAdminClinics } from "./shared";
@@ -148,8 +148,7 @@ function Results({ filters, clinicName, onFilter }: { filters: Filters; clinicNa
   };
   const first = useLoad((signal) => call("GET /api/admin/appointments/audit", { query, signal }), []);
   const [more, setMore] = useState<{ items: Entry[]; cursor: string | undefined }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const zone = browserTimeZone();
 
   const items = [...(first.data?.items ?? []), ...(more?.items ?? [])];
@@ -157,16 +156,10 @@ function Results({ filters, clinicName, onFilter }: { filters: Filters; clinicNa
 
   async function loadMore() {
     if (!cursor) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const page = await call("GET /api/admin/appointments/audit", { query: { ...query, cursor } });
       setMore({ items: [...(more?.items ?? []), ...page.items], cursor: page.cursor });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

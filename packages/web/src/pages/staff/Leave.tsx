@@ -1,6 +1,6 @@
 /** A staff member's own leave: request (whole days, or exact times) and where each request stands. */
 import { useId, useState } from "react";
-import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, useAction, useLoad } from "../../components/ui";
 import { useSession } from "../../session";
 
 export function LeavePage() {
@@ -10,26 +10,19 @@ export function LeavePage() {
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
   const [reason, setReason] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const [saved, setSaved] = useState<string>();
 
-  async function submit() {
-    setBusy(true);
-    setError(undefined);
+  function submit() {
     setSaved(undefined);
-    try {
+    return run(async () => {
       await call("POST /api/staff/leave", { body: { from, to, reason: reason.trim() }, idempotencyKey: crypto.randomUUID() });
       setSaved(`Leave from ${from} to ${to} requested; an administrator will decide.`);
       setFrom("");
       setTo("");
       setReason("");
       await list.reload();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const items = list.data?.items ?? [];

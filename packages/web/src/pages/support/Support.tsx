@@ -7,7 +7,7 @@
 import { useId, useRef, useState } from "react";
 import type { ResponseOf } from "../../api/client";
 import { useCatalog } from "../../catalog";
-import { ErrorNotice, Loading, Notice, Page, StatusBadge, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, StatusBadge, useAction, useLoad } from "../../components/ui";
 import { formatDateTime } from "../../lib/time";
 import { useSession } from "../../session";
 
@@ -22,8 +22,7 @@ export function Support() {
   const input = useRef<HTMLInputElement>(null);
   const [email, setEmail] = useState("");
   const [invalidEmail, setInvalidEmail] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const [found, setFound] = useState<{ email: string; patients: Patient[] }>();
   const [patientId, setPatientId] = useState<string>();
 
@@ -35,17 +34,11 @@ export function Support() {
       return;
     }
     setInvalidEmail(undefined);
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const answer = await call("GET /api/support/patients", { query: { email: wanted } });
       setFound({ email: wanted, patients: answer.patients });
       setPatientId(answer.patients.length === 1 ? answer.patients[0]!.id : undefined);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -120,8 +113,7 @@ function PatientAppointments({ patientId }: { patientId: string }) {
   const catalog = useCatalog();
   const first = useLoad((signal) => call("GET /api/support/patients/{patientId}/appointments", { path: { patientId }, query: { limit: 20 }, signal }), [patientId]);
   const [more, setMore] = useState<{ appointments: Appointment[]; nextCursor: string | null }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const [cancelling, setCancelling] = useState<string>();
   const [done, setDone] = useState<string>();
 
@@ -134,16 +126,10 @@ function PatientAppointments({ patientId }: { patientId: string }) {
 
   async function loadMore() {
     if (!cursor) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const page = await call("GET /api/support/patients/{patientId}/appointments", { path: { patientId }, query: { limit: 20, cursor } });
       setMore({ appointments: [...(more?.appointments ?? []), ...page.appointments], nextCursor: page.nextCursor });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   async function cancelled(message: string) {
@@ -220,8 +206,7 @@ function CancelForm({ appointment, when, onCancel, onDone }: { appointment: Appo
   const field = useRef<HTMLTextAreaElement>(null);
   const [reason, setReason] = useState("");
   const [missing, setMissing] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useAction();
   const [attemptKey] = useState(() => crypto.randomUUID());
 
   async function submit() {
@@ -231,16 +216,10 @@ function CancelForm({ appointment, when, onCancel, onDone }: { appointment: Appo
       return;
     }
     setMissing(false);
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await call("POST /api/appointments/{id}/cancel", { path: { id: appointment.id }, body: { reason: reason.trim() }, idempotencyKey: attemptKey });
       onDone(`Cancelled the appointment on ${when}. The patient is told through their usual channels.`);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
