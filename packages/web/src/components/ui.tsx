@@ -88,27 +88,6 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: read
   return { data, error, loading, reload: run };
 }
 
-/**
- * A form's request: `busy` while it runs, the `error` it failed with (shown by ErrorNotice).
- * `onError` sees a failure first; returning true means it dealt with it (nothing is shown).
- */
-export function useAction() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const run = useCallback(async (action: () => Promise<void>, onError?: (error: unknown) => boolean | void) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await action();
-    } catch (caught) {
-      if (onError?.(caught) !== true) setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }, []);
-  return { busy, error, setError, run };
-}
-
 export function Loading({ what }: { what: string }) {
   return (
     <p className="muted" role="status">

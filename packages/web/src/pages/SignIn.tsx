@@ -4,7 +4,7 @@ import { Link, useNavigate } from "react-router";
 import { ApiError } from "../api/client";
 import { beginSignIn, type Pool } from "../auth/cognito";
 import { config } from "../config";
-import { ErrorNotice, Notice, Page, useAction } from "../components/ui";
+import { ErrorNotice, Notice, Page } from "../components/ui";
 import { useSession } from "../session";
 import { homeOf } from "../home";
 import { loadSnapshot } from "../offline";
@@ -80,17 +80,22 @@ function PasswordSignIn() {
   const [password, setPassword] = useState("");
   const [totp, setTotp] = useState("");
   const [needsTotp, setNeedsTotp] = useState(false);
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
 
-  const submit = () =>
-    run(
-      async () => {
-        const me = await signIn({ email, password, totp: needsTotp ? totp : undefined });
-        navigate(homeOf(me), { replace: true });
-      },
-      // The account asks for its TOTP code: not an error, the form's next step.
-      (caught) => caught instanceof ApiError && caught.code === "MFA_REQUIRED" && (setNeedsTotp(true), true),
-    );
+  async function submit() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const me = await signIn({ email, password, totp: needsTotp ? totp : undefined });
+      navigate(homeOf(me), { replace: true });
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.code === "MFA_REQUIRED") setNeedsTotp(true);
+      else setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }
 
   return (
     <Page title="Sign in">
@@ -156,13 +161,21 @@ export function SignUp() {
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
 
-  const submit = () =>
-    run(async () => {
+  async function submit() {
+    setBusy(true);
+    setError(undefined);
+    try {
       await signUp({ name, email, password });
       navigate("/book", { replace: true });
-    });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }
 
   return (
     <Page title="Create an account">

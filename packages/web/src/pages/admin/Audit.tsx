@@ -9,7 +9,7 @@ import { useId, useState, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import type { QueryOf } from "../../../../../functions/contract";
 import type { ResponseOf } from "../../api/client";
-import { ErrorNotice, Loading, Notice, Page, useAction, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { browserTimeZone } from "../../lib/time";
 import { useSession } from "../../session";
 import { ClinicOptions, FieldError, FilterForm, fieldProps, invalid, shortId, type FieldIssue, useAdminClinics } from "./shared";
@@ -148,7 +148,8 @@ function Results({ filters, clinicName, onFilter }: { filters: Filters; clinicNa
   };
   const first = useLoad((signal) => call("GET /api/admin/appointments/audit", { query, signal }), []);
   const [more, setMore] = useState<{ items: Entry[]; cursor: string | undefined }>();
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   const zone = browserTimeZone();
 
   const items = [...(first.data?.items ?? []), ...(more?.items ?? [])];
@@ -156,10 +157,16 @@ function Results({ filters, clinicName, onFilter }: { filters: Filters; clinicNa
 
   async function loadMore() {
     if (!cursor) return;
-    await run(async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
       const page = await call("GET /api/admin/appointments/audit", { query: { ...query, cursor } });
       setMore({ items: [...(more?.items ?? []), ...page.items], cursor: page.cursor });
-    });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
   }
 
   return (

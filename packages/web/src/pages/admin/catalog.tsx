@@ -6,7 +6,7 @@
  * Each page keeps its own columns, fields, checks, requests and texts.
  */
 import { useRef, useState, type ReactNode } from "react";
-import { ErrorNotice, useAction } from "../../components/ui";
+import { ErrorNotice } from "../../components/ui";
 import { useReturnFocus } from "./focus";
 import { ActiveBadge, BookingList, FocusCard, FormError, bookingsOf, invalid, isConflict, type AdminClinic, type FieldIssue } from "./shared";
 
@@ -120,15 +120,22 @@ export function CatalogTable<T extends Entry>(props: {
  * one after a failure.
  */
 export function useRequest() {
-  const { busy, error, setError, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   const [attemptKey, setAttemptKey] = useState(() => crypto.randomUUID());
 
   async function send(issues: readonly FieldIssue[], request: (attemptKey: string) => Promise<void>) {
     if (issues.length > 0) return setError(invalid([...issues]));
-    await run(
-      () => request(attemptKey),
-      () => setAttemptKey(crypto.randomUUID()),
-    );
+    setBusy(true);
+    setError(undefined);
+    try {
+      await request(attemptKey);
+    } catch (caught) {
+      setError(caught);
+      setAttemptKey(crypto.randomUUID());
+    } finally {
+      setBusy(false);
+    }
   }
   return { busy, error, send };
 }

@@ -9,7 +9,7 @@ import { appointmentIcs } from "@carebook/core/notifications/ics";
 import { ApiError, type ResponseOf } from "../../api/client";
 import { useCatalog } from "../../catalog";
 import { SlotPicker, type Slot } from "../../components/SlotPicker";
-import { ErrorNotice, Loading, Notice, Page, StatusBadge, statusLabel, useAction, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, StatusBadge, statusLabel, useLoad } from "../../components/ui";
 import { dateIn, formatDateTime } from "../../lib/time";
 import { usePushes } from "../../realtime";
 import { useSession } from "../../session";
@@ -141,21 +141,23 @@ function Actions({ appointment: a, onChanged }: { appointment: Appointment; onCh
   const [mode, setMode] = useState<"none" | "reschedule" | "cancel">(a.needsReschedule ? "reschedule" : "none");
   const [slot, setSlot] = useState<Slot>();
   const [reason, setReason] = useState("");
-  const action = useAction();
-  const busy = action.busy;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
 
-  function run(change: () => Promise<unknown>, message: string) {
-    return action.run(
-      async () => {
-        await change();
-        setMode("none");
-        setSlot(undefined);
-        onChanged(message);
-      },
-      (caught) => {
-        if (caught instanceof ApiError && caught.code === "VERSION_CONFLICT") onChanged("This appointment changed meanwhile; it is shown as it is now.");
-      },
-    );
+  async function run(action: () => Promise<unknown>, message: string) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+      setMode("none");
+      setSlot(undefined);
+      onChanged(message);
+    } catch (caught) {
+      setError(caught);
+      if (caught instanceof ApiError && caught.code === "VERSION_CONFLICT") onChanged("This appointment changed meanwhile; it is shown as it is now.");
+    } finally {
+      setBusy(false);
+    }
   }
 
   return (
@@ -226,7 +228,7 @@ function Actions({ appointment: a, onChanged }: { appointment: Appointment; onCh
           </div>
         </form>
       ) : null}
-      <ErrorNotice error={action.error} />
+      <ErrorNotice error={error} />
     </section>
   );
 }

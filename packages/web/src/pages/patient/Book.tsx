@@ -7,7 +7,7 @@ import { useNavigate } from "react-router";
 import { ApiError } from "../../api/client";
 import { SlotPicker, type Slot } from "../../components/SlotPicker";
 import { useCatalog } from "../../catalog";
-import { ErrorNotice, Loading, Page, useAction } from "../../components/ui";
+import { ErrorNotice, Loading, Page } from "../../components/ui";
 import { formatDateTime } from "../../lib/time";
 import { useSession } from "../../session";
 
@@ -20,28 +20,31 @@ export function Book() {
   const [clinicId, setClinicId] = useState("");
   const [slot, setSlot] = useState<Slot>();
   const [reason, setReason] = useState("");
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   // One key per attempt at one choice: a retry after a lost answer books once.
   const [attemptKey, setAttemptKey] = useState(() => crypto.randomUUID());
 
-  const type = catalog.types.find((t) => t.id === typeId);
-  const clinic = catalog.clinic(clinicId);
+  const type = catalog.data?.types.find((t) => t.id === typeId);
+  const clinic = catalog.data?.clinics.find((c) => c.id === clinicId);
 
   async function book() {
     if (!slot || !type || !clinic) return;
-    await run(
-      async () => {
-        const appointment = await call("POST /api/appointments", {
-          body: { typeId: type.id, clinicId: clinic.id, start: slot.start, ...(reason.trim() ? { reason: reason.trim() } : {}) },
-          idempotencyKey: attemptKey,
-        });
-        navigate(`/appointments/${encodeURIComponent(appointment.id)}`, { state: { justBooked: true } });
-      },
-      (caught) => {
-        // A refused booking (taken meanwhile, overlap) is final for this key: the next try is new.
-        if (caught instanceof ApiError && caught.status >= 400 && caught.status < 500) setAttemptKey(crypto.randomUUID());
-      },
-    );
+    setBusy(true);
+    setError(undefined);
+    try {
+      const appointment = await call("POST /api/appointments", {
+        body: { typeId: type.id, clinicId: clinic.id, start: slot.start, ...(reason.trim() ? { reason: reason.trim() } : {}) },
+        idempotencyKey: attemptKey,
+      });
+      navigate(`/appointments/${encodeURIComponent(appointment.id)}`, { state: { justBooked: true } });
+    } catch (caught) {
+      setError(caught);
+      // A refused booking (taken meanwhile, overlap) is final for this key: the next try is new.
+      if (caught instanceof ApiError && caught.status >= 400 && caught.status < 500) setAttemptKey(crypto.randomUUID());
+    } finally {
+      setBusy(false);
+    }
   }
 
   return (

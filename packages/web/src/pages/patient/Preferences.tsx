@@ -2,7 +2,7 @@
 import { useEffect, useId, useState } from "react";
 import type { BodyOf } from "../../../../../functions/contract";
 import { ApiError } from "../../api/client";
-import { ErrorNotice, Loading, Notice, Page, useAction, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { useSession } from "../../session";
 
 type Preferences = BodyOf<"PUT /api/me/notification-preferences">;
@@ -40,7 +40,8 @@ export function Preferences() {
   const loaded = useLoad((signal) => call("GET /api/me/notification-preferences", { signal }), [call]);
   const [draft, setDraft] = useState<Preferences>();
   const [saved, setSaved] = useState<string>();
-  const { busy, error, run } = useAction();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
   useEffect(() => {
     if (loaded.data) setDraft(loaded.data.preferences);
   }, [loaded.data]);
@@ -50,35 +51,40 @@ export function Preferences() {
   const toggle = (channel: Channel, on: boolean) =>
     setDraft({ ...draft, channels: on ? [...draft.channels, channel] : draft.channels.filter((c) => c !== channel) });
 
-  async function put(next: Preferences, message: string) {
-    const answer = await call("PUT /api/me/notification-preferences", { body: next });
-    setDraft(answer.preferences);
-    setSaved(message);
-  }
-
-  /** Runs a change of the preferences (its message replaces the last one). */
-  function change(action: () => Promise<void>) {
+  async function save(next: Preferences = draft!, message = "Saved.") {
+    setBusy(true);
     setSaved(undefined);
-    return run(action);
+    setError(undefined);
+    try {
+      const answer = await call("PUT /api/me/notification-preferences", { body: next });
+      setDraft(answer.preferences);
+      setSaved(message);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
   }
-
-  const save = () => change(() => put(draft!, "Saved."));
 
   /** Subscribes this browser (the service worker shows what arrives) and saves it as the push address. */
-  const enablePush = () =>
-    change(async () => {
+  async function enablePush() {
+    setError(undefined);
+    setSaved(undefined);
+    try {
       const subscription = await subscribeThisBrowser(await call("GET /api/me/push-key", {}));
       const channels = draft!.channels.includes("push") ? draft!.channels : [...draft!.channels, "push" as const];
-      await put({ ...draft!, channels, contacts: { ...draft!.contacts, webPush: subscription } }, "Push notifications are on for this browser.");
-    });
+      await save({ ...draft!, channels, contacts: { ...draft!.contacts, webPush: subscription } }, "Push notifications are on for this browser.");
+    } catch (caught) {
+      setError(caught);
+    }
+  }
 
-  const disablePush = () =>
-    change(async () => {
-      const registration = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration() : undefined;
-      await (await registration?.pushManager.getSubscription())?.unsubscribe();
-      const { webPush: _removed, ...contacts } = draft!.contacts ?? {};
-      await put({ ...draft!, channels: draft!.channels.filter((c) => c !== "push"), contacts }, "Push notifications are off.");
-    });
+  async function disablePush() {
+    const registration = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration() : undefined;
+    await (await registration?.pushManager.getSubscription())?.unsubscribe();
+    const { webPush: _removed, ...contacts } = draft!.contacts ?? {};
+    await save({ ...draft!, channels: draft!.channels.filter((c) => c !== "push"), contacts }, "Push notifications are off.");
+  }
 
   return (
     <Page title="Notifications">

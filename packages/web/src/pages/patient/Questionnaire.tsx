@@ -4,7 +4,7 @@
  */
 import { useId, useState } from "react";
 import type { ResponseOf } from "../../api/client";
-import { ErrorNotice, Loading, useAction, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, useLoad } from "../../components/ui";
 import { formatDateTime, browserTimeZone } from "../../lib/time";
 import { useSession } from "../../session";
 
@@ -23,7 +23,8 @@ export function Questionnaire({ appointmentId, onSubmitted }: { appointmentId: s
   const ids = useId();
   const screening = useLoad((signal) => call("GET /api/appointments/{id}/prescreening", { path: { id: appointmentId }, signal }), [appointmentId]);
   const [answers, setAnswers] = useState<Record<string, unknown>>({});
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   const p = screening.data;
 
   if (!p) return screening.error ? <ErrorNotice error={screening.error} /> : <Loading what="the questionnaire" />;
@@ -36,12 +37,19 @@ export function Questionnaire({ appointmentId, onSubmitted }: { appointmentId: s
     );
   }
 
-  const submit = () =>
-    run(async () => {
+  async function submit() {
+    setBusy(true);
+    setError(undefined);
+    try {
       await call("POST /api/appointments/{id}/prescreening", { path: { id: appointmentId }, body: { answers } });
       await screening.reload();
       onSubmitted();
-    });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }
 
   const set = (id: string, value: unknown) => setAnswers((current) => ({ ...current, [id]: value }));
   return (

@@ -6,7 +6,7 @@
  */
 import { useEffect, useId, useState } from "react";
 import { ApiError, type ResponseOf } from "../../api/client";
-import { ErrorNotice, Loading, Notice, Page, useAction, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { useSession } from "../../session";
 
 type Availability = ResponseOf<"GET /api/staff/availability">;
@@ -35,7 +35,8 @@ export function AvailabilityPage() {
   /** A change refused because it strands bookings, with them: it may be saved with re-assignment. */
   const [stranded, setStranded] = useState<{ change: Change; appointments: unknown[] }>();
   const [saved, setSaved] = useState<string>();
-  const { busy, error, run } = useAction();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
   useEffect(() => {
     if (loaded.data) setTemplate(loaded.data.template);
   }, [loaded.data]);
@@ -43,22 +44,24 @@ export function AvailabilityPage() {
   const a = loaded.data;
   if (!a || !template) return <Page title="Working hours">{loaded.error ? <ErrorNotice error={loaded.error} /> : <Loading what="your hours" />}</Page>;
 
-  function save(change: Change, reassign = false) {
+  async function save(change: Change, reassign = false) {
+    setBusy(true);
+    setError(undefined);
     setSaved(undefined);
-    return run(
-      async () => {
-        const answer = await call("POST /api/staff/availability", { body: { ...change, version: a!.version, reassign } });
-        setStranded(undefined);
-        const moved = answer.outcome ? ` ${answer.outcome.reassigned.length} appointment(s) moved to other doctors, ${answer.outcome.needsReschedule.length} patient(s) asked to choose another time.` : "";
-        setSaved(`Saved.${moved}`);
-        await loaded.reload();
-      },
-      (caught) => {
-        if (caught instanceof ApiError && caught.code === "AVAILABILITY_STRANDS_BOOKINGS") {
-          setStranded({ change, appointments: (caught.details as { appointments?: unknown[] } | undefined)?.appointments ?? [] });
-        }
-      },
-    );
+    try {
+      const answer = await call("POST /api/staff/availability", { body: { ...change, version: a!.version, reassign } });
+      setStranded(undefined);
+      const moved = answer.outcome ? ` ${answer.outcome.reassigned.length} appointment(s) moved to other doctors, ${answer.outcome.needsReschedule.length} patient(s) asked to choose another time.` : "";
+      setSaved(`Saved.${moved}`);
+      await loaded.reload();
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.code === "AVAILABILITY_STRANDS_BOOKINGS") {
+        setStranded({ change, appointments: (caught.details as { appointments?: unknown[] } | undefined)?.appointments ?? [] });
+      }
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
   }
 
   const setDay = (day: Weekday, ranges: Range[]) => setTemplate({ ...template, [day]: ranges });

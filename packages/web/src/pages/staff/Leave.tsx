@@ -1,6 +1,6 @@
 /** A staff member's own leave: request (whole days, or exact times) and where each request stands. */
 import { useId, useState } from "react";
-import { ErrorNotice, Loading, Notice, Page, useAction, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { useSession } from "../../session";
 
 export function LeavePage() {
@@ -10,19 +10,26 @@ export function LeavePage() {
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
   const [reason, setReason] = useState("");
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState<string>();
 
-  function submit() {
+  async function submit() {
+    setBusy(true);
+    setError(undefined);
     setSaved(undefined);
-    return run(async () => {
+    try {
       await call("POST /api/staff/leave", { body: { from, to, reason: reason.trim() }, idempotencyKey: crypto.randomUUID() });
       setSaved(`Leave from ${from} to ${to} requested; an administrator will decide.`);
       setFrom("");
       setTo("");
       setReason("");
       await list.reload();
-    });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
   }
 
   const items = list.data?.items ?? [];

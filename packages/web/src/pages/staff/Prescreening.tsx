@@ -6,7 +6,7 @@
  */
 import { useEffect, useId, useState } from "react";
 import { useCatalog } from "../../catalog";
-import { ErrorNotice, Loading, Notice, Page, useAction, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { browserTimeZone, formatDateTime } from "../../lib/time";
 import { usePushes } from "../../realtime";
 import { useSession } from "../../session";
@@ -127,11 +127,14 @@ function Review({ appointmentId, onDecided }: { appointmentId: string; onDecided
   const detail = useLoad((signal) => call("GET /api/staff/prescreening/{appointmentId}", { path: { appointmentId }, signal }), [appointmentId]);
   const [decision, setDecision] = useState<Decision>("approve");
   const [note, setNote] = useState("");
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   const d = detail.data;
 
-  const decide = () =>
-    run(async () => {
+  async function decide() {
+    setBusy(true);
+    setError(undefined);
+    try {
       const answer = await call("POST /api/staff/prescreening/{appointmentId}/decision", {
         path: { appointmentId },
         body: { decision, ...(note.trim() ? { note: note.trim() } : {}) },
@@ -142,7 +145,12 @@ function Review({ appointmentId, onDecided }: { appointmentId: string; onDecided
           ? "Call recorded; the request stays in the queue."
           : `${decision === "approve" ? "Approved" : "Rejected"}: the appointment is now ${answer.appointmentStatus}.`,
       );
-    });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }
 
   return (
     <section className="card" aria-labelledby={`${ids}-h`}>

@@ -6,7 +6,7 @@
 import { useId, useState } from "react";
 import { ApiError, type ResponseOf } from "../../api/client";
 import { useCatalog } from "../../catalog";
-import { ErrorNotice, Loading, Notice, Page, StatusBadge, useAction, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, StatusBadge, useLoad } from "../../components/ui";
 import { addDays, dateIn, formatDay, formatTime, mondayOf } from "../../lib/time";
 import { usePushes } from "../../realtime";
 import { useSession } from "../../session";
@@ -98,25 +98,29 @@ function VisitRow({ visit, timeZone, onDone }: { visit: Visit; timeZone: string;
   const ids = useId();
   const [completing, setCompleting] = useState(false);
   const [notesRef, setNotesRef] = useState("");
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   const who = visit.patient.name ?? "the patient";
   const time = formatTime(visit.start, timeZone);
 
-  const act = (action: "check-in" | "complete" | "no-show") =>
-    run(
-      async () => {
-        const path = { appointmentId: visit.id };
-        const body = { version: visit.version, ...(action === "complete" && notesRef.trim() ? { notesRef: notesRef.trim() } : {}) };
-        if (action === "check-in") await call("POST /api/staff/appointments/{appointmentId}/check-in", { path, body });
-        else if (action === "complete") await call("POST /api/staff/appointments/{appointmentId}/complete", { path, body });
-        else await call("POST /api/staff/appointments/{appointmentId}/no-show", { path, body });
-        setCompleting(false);
-        onDone(`${who} at ${time}: ${action === "check-in" ? "checked in" : action === "complete" ? "visit completed" : "marked as no-show"}.`);
-      },
-      (caught) => {
-        if (caught instanceof ApiError && caught.status === 409) onDone("The appointment changed meanwhile; the schedule was refreshed.");
-      },
-    );
+  async function act(action: "check-in" | "complete" | "no-show") {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const path = { appointmentId: visit.id };
+      const body = { version: visit.version, ...(action === "complete" && notesRef.trim() ? { notesRef: notesRef.trim() } : {}) };
+      if (action === "check-in") await call("POST /api/staff/appointments/{appointmentId}/check-in", { path, body });
+      else if (action === "complete") await call("POST /api/staff/appointments/{appointmentId}/complete", { path, body });
+      else await call("POST /api/staff/appointments/{appointmentId}/no-show", { path, body });
+      setCompleting(false);
+      onDone(`${who} at ${time}: ${action === "check-in" ? "checked in" : action === "complete" ? "visit completed" : "marked as no-show"}.`);
+    } catch (caught) {
+      setError(caught);
+      if (caught instanceof ApiError && caught.status === 409) onDone("The appointment changed meanwhile; the schedule was refreshed.");
+    } finally {
+      setBusy(false);
+    }
+  }
 
   return (
     <tr data-appointment={visit.id}>

@@ -7,7 +7,7 @@
 import { useId, useRef, useState } from "react";
 import type { ResponseOf } from "../../api/client";
 import { useCatalog } from "../../catalog";
-import { ErrorNotice, Loading, Notice, Page, StatusBadge, useAction, useLoad } from "../../components/ui";
+import { ErrorNotice, Loading, Notice, Page, StatusBadge, useLoad } from "../../components/ui";
 import { formatDateTime } from "../../lib/time";
 import { useSession } from "../../session";
 
@@ -22,7 +22,8 @@ export function Support() {
   const input = useRef<HTMLInputElement>(null);
   const [email, setEmail] = useState("");
   const [invalidEmail, setInvalidEmail] = useState<string>();
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   const [found, setFound] = useState<{ email: string; patients: Patient[] }>();
   const [patientId, setPatientId] = useState<string>();
 
@@ -34,11 +35,17 @@ export function Support() {
       return;
     }
     setInvalidEmail(undefined);
-    await run(async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
       const answer = await call("GET /api/support/patients", { query: { email: wanted } });
       setFound({ email: wanted, patients: answer.patients });
       setPatientId(answer.patients.length === 1 ? answer.patients[0]!.id : undefined);
-    });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
   }
 
   return (
@@ -113,7 +120,8 @@ function PatientAppointments({ patientId }: { patientId: string }) {
   const catalog = useCatalog();
   const first = useLoad((signal) => call("GET /api/support/patients/{patientId}/appointments", { path: { patientId }, query: { limit: 20 }, signal }), [patientId]);
   const [more, setMore] = useState<{ appointments: Appointment[]; nextCursor: string | null }>();
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   const [cancelling, setCancelling] = useState<string>();
   const [done, setDone] = useState<string>();
 
@@ -126,10 +134,16 @@ function PatientAppointments({ patientId }: { patientId: string }) {
 
   async function loadMore() {
     if (!cursor) return;
-    await run(async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
       const page = await call("GET /api/support/patients/{patientId}/appointments", { path: { patientId }, query: { limit: 20, cursor } });
       setMore({ appointments: [...(more?.appointments ?? []), ...page.appointments], nextCursor: page.nextCursor });
-    });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
   }
 
   async function cancelled(message: string) {
@@ -206,7 +220,8 @@ function CancelForm({ appointment, when, onCancel, onDone }: { appointment: Appo
   const field = useRef<HTMLTextAreaElement>(null);
   const [reason, setReason] = useState("");
   const [missing, setMissing] = useState(false);
-  const { busy, error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
   const [attemptKey] = useState(() => crypto.randomUUID());
 
   async function submit() {
@@ -216,10 +231,16 @@ function CancelForm({ appointment, when, onCancel, onDone }: { appointment: Appo
       return;
     }
     setMissing(false);
-    await run(async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
       await call("POST /api/appointments/{id}/cancel", { path: { id: appointment.id }, body: { reason: reason.trim() }, idempotencyKey: attemptKey });
       onDone(`Cancelled the appointment on ${when}. The patient is told through their usual channels.`);
-    });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
   }
 
   return (
