@@ -143,7 +143,8 @@ function Review({ appointmentId, onDecided }: { appointmentId: string; onDecided
       onDecided(
         decision === "call-patient"
           ? "Call recorded; the request stays in the queue."
-          : `${decision === "approve" ? "Approved" : "Rejected"}: the appointment is now ${answer.appointmentStatus}.`,
+          : // The workflow confirms (or releases) the hold just after the decision is recorded.
+            `${decision === "approve" ? "Approved" : "Rejected"}: the appointment is ${answer.appointmentStatus === "pending" ? "being updated" : `now ${answer.appointmentStatus}`}.`,
       );
     } catch (caught) {
       setError(caught);
