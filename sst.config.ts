@@ -7,7 +7,7 @@ import { Events } from "./stacks/Events";
 import { Realtime } from "./stacks/Realtime";
 import { Storage } from "./stacks/Storage";
 import { Waf } from "./stacks/Waf";
-import { Web } from "./stacks/Web";
+import { Web, WebConfig } from "./stacks/Web";
 import { Workflows } from "./stacks/Workflows";
 
 /**
@@ -24,6 +24,16 @@ export default {
       app.stack(Waf);
       return;
     }
-    app.stack(Storage).stack(Auth).stack(Workflows).stack(Events).stack(Realtime).stack(Api).stack(Edge).stack(Web);
+    // The site before the pools (their sign-ins return to it), its config.json after the rest.
+    app
+      .stack(Storage)
+      .stack(Web)
+      .stack(Auth)
+      .stack(Workflows)
+      .stack(Events)
+      .stack(Realtime)
+      .stack(Api)
+      .stack(Edge)
+      .stack(WebConfig);
   },
 } satisfies SSTConfig;

@@ -91,6 +91,8 @@ export interface RouteDefinition {
   readsArchive?: boolean;
   /** The handler resumes waiting executions (IAM: states:SendTaskSuccess / SendTaskFailure). */
   sendsTaskTokens?: boolean;
+  /** The handler serves the stage's Web Push public key (the SST secret is bound to it). */
+  readsWebPushKey?: boolean;
 }
 
 export const routes = {
@@ -391,6 +393,7 @@ export const routes = {
     roles: { patient: "own" },
     description: "The VAPID public key a browser subscribes to Web Push with (null when the stage has no Web Push keys)",
     success: 200,
+    readsWebPushKey: true,
     response: returns<{ publicKey: string | null }>(),
   },
   "POST /api/admin/notifications/emergency": {

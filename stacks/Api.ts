@@ -15,6 +15,7 @@ import { routeEntries } from "../functions/routes";
 import { Auth, poolEnvironment } from "./Auth";
 import { accessLogGroup, functionDefaults, functionLogging, tableFunctionDefaults } from "./config";
 import { ARCHIVE_BUCKET_ENV } from "../functions/events/index";
+import { Events } from "./Events";
 import { archiveReadPolicy, tablePolicy, workflowPolicy } from "./iam";
 import { suppressFunctionFindings, suppressSstInternals } from "./nag";
 import { Storage } from "./Storage";
@@ -53,6 +54,7 @@ export function Api({ app, stack }: StackContext) {
   const { table, archiveBucket, logsKey } = use(Storage);
   const pools = use(Auth);
   const { stateMachineArns } = use(Workflows);
+  const { webPushKeys } = use(Events);
   // The ARNs are plain strings (fixed state machine names), not references: without this,
   // nothing would make CloudFormation create the state machines before the routes using them.
   dependsOn(Workflows);
@@ -67,7 +69,8 @@ export function Api({ app, stack }: StackContext) {
           // Its own encrypted, expiring log group, and a role that may write to it only.
           ...functionLogging(stack, `Route_${routeKey.replace(/[^A-Za-z0-9]+/g, "_")}`, logsKey),
           handler: route.handler,
-          description: `${routeKey}: ${route.description}`,
+          // Lambda keeps 256 characters; the route table (and the OpenAPI document) has the whole text.
+          description: `${routeKey}: ${route.description}`.slice(0, 256),
           environment: {
             ...workflowEnvironment(route.starts, stateMachineArns),
             ...(route.readsArchive ? { [ARCHIVE_BUCKET_ENV]: archiveBucket.bucketName } : {}),
@@ -77,6 +80,7 @@ export function Api({ app, stack }: StackContext) {
             ...workflowPolicy(route, stateMachineArns),
             ...archiveReadPolicy(route.readsArchive, archiveBucket.bucketArn),
           ],
+          bind: route.readsWebPushKey ? [webPushKeys.publicKey] : [],
         },
       },
     ]),

@@ -25,11 +25,12 @@ import { NagSuppressions } from "cdk-nag";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { poolEnv, poolGroups } from "../functions/auth/pools";
 import type { Pool } from "../functions/lib/authorizer-context";
-import { functionDefaults, functionLogging, type StaffIdentityProvider, stageConfig, tableFunctionDefaults } from "./config";
+import { functionDefaults, functionLogging, senderOf, type StaffIdentityProvider, stageConfig, tableFunctionDefaults } from "./config";
 import { tablePolicy } from "./iam";
 import { reasons, suppress, suppressRoleFindings, suppressSstInternals } from "./nag";
 import { Storage } from "./Storage";
 import { protectiveWebAcl, type RateRule } from "./Waf";
+import { Web } from "./Web";
 
 /**
  * Passwords: at least 12 characters (the local issuer's rule too), no composition rules.
@@ -83,12 +84,6 @@ export const cognitoRateRules: readonly RateRule[] = [
   { name: "RatePerIp", limit: 1500 },
 ];
 
-/** "Name <address>" or "address" → SES sender. */
-function sender(emailFrom: string): { fromEmail: string; fromName?: string } {
-  const match = /^\s*(.*?)\s*<([^>]+)>\s*$/.exec(emailFrom);
-  return match ? { fromEmail: match[2]!, fromName: match[1] || undefined } : { fromEmail: emailFrom.trim() };
-}
-
 /**
  * Cognito's adaptive authentication and compromised-credentials protection, enforced (feature
  * plan Plus): a sign-in Cognito rates high-risk is blocked, a medium one must pass MFA if the
@@ -137,16 +132,6 @@ function federatedProvider(stack: Stack, pool: UserPool, provider: StaffIdentity
   });
 }
 
-/**
- * Sign-in for Carebook: two Cognito user pools, each with one public app client (the web and
- * mobile apps; no client secret in a browser), and a regional WebACL in front of both.
- *
- * - patients: self sign-up with e-mail (verified by a code), TOTP MFA optional;
- * - staff: created by administrators only, TOTP MFA required, groups doctor/nurse/admin/support,
- *   and — when the stage names one — the hospital's SAML or OIDC identity provider.
- *
- * The API's Lambda authorizer (Api stack) trusts exactly these two pools and clients.
- */
 /** The findings every user-pool trigger shares, with why each does not apply; `whenItFails` says
  * what a failure of this trigger means (Cognito calls triggers synchronously). */
 function suppressTriggerFindings(fn: SstFunction, whenItFails: string) {
@@ -159,9 +144,22 @@ function suppressTriggerFindings(fn: SstFunction, whenItFails: string) {
   if (fn.role) suppressRoleFindings(fn.role);
 }
 
+/**
+ * Sign-in for Carebook: two Cognito user pools, each with one public app client (the web and
+ * mobile apps; no client secret in a browser), and a regional WebACL in front of both.
+ *
+ * - patients: self sign-up with e-mail (verified by a code), TOTP MFA optional;
+ * - staff: created by administrators only, TOTP MFA required, groups doctor/nurse/admin/support,
+ *   and — when the stage names one — the hospital's SAML or OIDC identity provider.
+ *
+ * Each pool has its hosted sign-in pages on a Cognito domain, where the web app signs in and
+ * comes back to its own addresses (stacks/Web.ts). The API's Lambda authorizer (Api stack)
+ * trusts exactly these two pools and clients.
+ */
 export function Auth({ app, stack }: StackContext) {
-  const { ephemeral, emailFrom, staffIdentityProvider } = stageConfig(stack.stage);
+  const { ephemeral, emailFrom, staffIdentityProvider, cognitoDomainPrefix } = stageConfig(stack.stage);
   const { logsKey, table } = use(Storage);
+  const { origins } = use(Web);
 
   const common: UserPoolProps = {
     signInAliases: { email: true },
@@ -175,7 +173,7 @@ export function Auth({ app, stack }: StackContext) {
     standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
     // Cognito's own mailer sends 50 messages a day: enough for a throwaway stage only. Real
     // stages send through SES from the identity notifications use (verified in this region).
-    email: ephemeral ? UserPoolEmail.withCognito() : UserPoolEmail.withSES({ ...sender(emailFrom), sesRegion: stack.region }),
+    email: ephemeral ? UserPoolEmail.withCognito() : UserPoolEmail.withSES({ ...senderOf(emailFrom), sesRegion: stack.region }),
     // Accounts outlive any stack: only throwaway stages may delete a pool.
     deletionProtection: !ephemeral,
     removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
@@ -249,12 +247,27 @@ export function Auth({ app, stack }: StackContext) {
   enforceThreatProtection(stack, "PatientsThreatProtection", patientsPool);
   enforceThreatProtection(stack, "StaffThreatProtection", staffPool);
 
+  // The web app signs in on each pool's hosted pages (authorization code with PKCE: a public
+  // client, no secret in a browser) and comes back to /auth/callback on any of its addresses;
+  // signing out ends at /signin. The hosted pages live on each pool's Cognito domain.
+  const oAuth = {
+    flows: { authorizationCodeGrant: true },
+    scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+    callbackUrls: origins.map((origin) => `${origin}/auth/callback`),
+    logoutUrls: origins.map((origin) => `${origin}/signin`),
+  };
+  const domainOf = (id: string, pool: UserPool, name: Pool) =>
+    pool.addDomain(id, { cognitoDomain: { domainPrefix: `${cognitoDomainPrefix}-${name}` } });
+  const patientsDomain = domainOf("PatientsDomain", patientsPool, "patients");
+  const staffDomain = domainOf("StaffDomain", staffPool, "staff");
+
   const clientDefaults = {
     generateSecret: false,
-    // SRP: the password never leaves the device; refresh is always allowed alongside.
+    // SRP for a native app signing in without the hosted pages; refresh is always allowed alongside.
     authFlows: { userSrp: true },
     enableTokenRevocation: true,
     preventUserExistenceErrors: true,
+    oAuth,
   } as const;
 
   const patientsClient = new UserPoolClient(stack, "PatientsClient", {
@@ -265,17 +278,11 @@ export function Auth({ app, stack }: StackContext) {
     idTokenValidity: tokenValidity.patients.id,
     refreshTokenValidity: tokenValidity.patients.refresh,
     supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
-    // No hosted sign-in pages: the apps sign in with SRP through the API.
-    disableOAuth: true,
   });
 
+  // The hospital's identity provider, reached through the staff pool's hosted endpoints
+  // (/oauth2/authorize, then /saml2/idpresponse or /oauth2/idpresponse).
   const federation = staffIdentityProvider && federatedProvider(stack, staffPool, staffIdentityProvider);
-  const staffDomain =
-    staffIdentityProvider &&
-    // Federation goes through Cognito's hosted endpoints (/oauth2/authorize, /saml2/idpresponse).
-    staffPool.addDomain("StaffDomain", {
-      cognitoDomain: { domainPrefix: staffIdentityProvider.domainPrefix ?? `carebook-${stack.stage}-staff` },
-    });
   const staffClient = new UserPoolClient(stack, "StaffClient", {
     ...clientDefaults,
     userPool: staffPool,
@@ -287,17 +294,6 @@ export function Auth({ app, stack }: StackContext) {
       UserPoolClientIdentityProvider.COGNITO,
       ...(federation ? [UserPoolClientIdentityProvider.custom(federation.providerName)] : []),
     ],
-    ...(staffIdentityProvider
-      ? {
-          // Authorization code with PKCE (public client): the hospital's sign-in page, then back.
-          oAuth: {
-            flows: { authorizationCodeGrant: true },
-            scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
-            callbackUrls: [...staffIdentityProvider.callbackUrls],
-            logoutUrls: [...staffIdentityProvider.logoutUrls],
-          },
-        }
-      : { disableOAuth: true }),
   });
 
   // WAF in front of both pools: Cognito's own threat protection judges each user's sign-ins;
@@ -324,7 +320,8 @@ export function Auth({ app, stack }: StackContext) {
     StaffUserPoolId: staffPool.userPoolId,
     StaffClientId: staffClient.userPoolClientId,
     StaffIssuer: issuerOf(staffPool),
-    ...(staffDomain ? { StaffSignInDomain: staffDomain.baseUrl() } : {}),
+    PatientsSignInDomain: patientsDomain.baseUrl(),
+    StaffSignInDomain: staffDomain.baseUrl(),
   });
 
   suppressSstInternals(stack);

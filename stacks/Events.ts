@@ -7,7 +7,7 @@ import { ConfigurationSet, EmailSendingEvent, EventDestination } from "aws-cdk-l
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import { Cron, dependsOn, Function as SstFunction, type StackContext, use } from "sst/constructs";
+import { Config, Cron, dependsOn, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import type { EventPattern } from "@carebook/core/events/pattern";
 import {
   ARCHIVE_BUCKET_ENV,
@@ -20,7 +20,8 @@ import {
   type StreamConsumerName,
   streamConsumerEntries,
 } from "../functions/events/index";
-import { functionLogging, stageConfig, tableFunctionDefaults } from "./config";
+import { WEB_PUSH_SECRETS, WEB_PUSH_SUBJECT_ENV } from "../functions/lib/channels/web-push";
+import { functionLogging, senderOf, stageConfig, tableFunctionDefaults } from "./config";
 import {
   archiveWritePolicy,
   publishPolicy,
@@ -92,7 +93,20 @@ export function Events({ app, stack }: StackContext) {
     destination: EventDestination.eventBus(defaultBus),
     events: [EmailSendingEvent.DELIVERY, EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
   });
-  const senders = { emailFrom, configurationSet: emailEvents.configurationSetName };
+  // Web Push's VAPID key pair: SST secrets an operator sets once per stage (docs/web.md), bound
+  // to every function that sends on the push channel. Without them a stage sends no web push
+  // (the push channel falls through to the next channel).
+  const webPushKeys = {
+    publicKey: new Config.Secret(stack, WEB_PUSH_SECRETS.publicKey),
+    privateKey: new Config.Secret(stack, WEB_PUSH_SECRETS.privateKey),
+  };
+  const senders: Senders = {
+    emailFrom,
+    configurationSet: emailEvents.configurationSetName,
+    // Push services contact the sender at this address about its traffic.
+    webPushSubject: `mailto:${senderOf(emailFrom).fromEmail}`,
+    webPushKeys: [webPushKeys.publicKey, webPushKeys.privateKey],
+  };
   const sendResources = sesResources(stack, emailEvents.configurationSetName);
 
   stack.setDefaultFunctionProps(tableFunctionDefaults(stack.stage, table));
@@ -155,6 +169,7 @@ export function Events({ app, stack }: StackContext) {
       bus: consumer.bus === "default" ? defaultBus : bus,
       logsKey,
       environment: { ...workflowEnvironment(consumer.starts, stateMachineArns), ...senderEnvironment(consumer.sends, senders) },
+      bind: senderBindings(consumer.sends, senders),
       permissions: [
         ...tablePolicy(consumer.table, table.tableArn),
         ...workflowPolicy(consumer, stateMachineArns),
@@ -177,6 +192,7 @@ export function Events({ app, stack }: StackContext) {
           handler: job.handler,
           description: `Scheduled ${name}: ${job.description}`.slice(0, 256),
           environment: senderEnvironment(job.sends, senders),
+          bind: senderBindings(job.sends, senders),
           permissions: [...tablePolicy(job.table, table.tableArn), ...sendPolicy(job.sends, sendResources)],
         },
       },
@@ -188,7 +204,7 @@ export function Events({ app, stack }: StackContext) {
 
   suppressSstInternals(stack);
 
-  return { bus, streamConsumers, eventConsumers, deadLetterQueues, scheduled };
+  return { bus, streamConsumers, eventConsumers, deadLetterQueues, scheduled, webPushKeys };
 }
 
 /**
@@ -202,7 +218,14 @@ export function busConsumer(
   stack: Stack,
   name: string,
   consumer: EventConsumer,
-  options: { bus: IEventBus; logsKey: IKey; environment?: Record<string, string>; permissions: PolicyStatement[]; retry?: BusConsumerRetry },
+  options: {
+    bus: IEventBus;
+    logsKey: IKey;
+    environment?: Record<string, string>;
+    permissions: PolicyStatement[];
+    bind?: Config.Secret[];
+    retry?: BusConsumerRetry;
+  },
 ): { fn: SstFunction; rule: Rule; deadLetterQueue: Queue } {
   const id = `${pascal(name)}EventConsumer`;
   const retry = options.retry ?? consumerRetry;
@@ -213,6 +236,7 @@ export function busConsumer(
     description: `Event consumer ${name}: ${consumer.description}`,
     environment: options.environment ?? {},
     permissions: options.permissions,
+    bind: options.bind ?? [],
     ...retry.invoke,
     deadLetterQueue,
   });
@@ -226,9 +250,25 @@ export function busConsumer(
   return { fn, rule, deadLetterQueue };
 }
 
-/** Where a function that sends e-mail sends it from, and the configuration set that reports back. */
-function senderEnvironment(sends: readonly string[] | undefined, senders: { emailFrom: string; configurationSet: string }): Record<string, string> {
-  return sends?.includes("email") ? { CAREBOOK_EMAIL_FROM: senders.emailFrom, CAREBOOK_EMAIL_CONFIGURATION_SET: senders.configurationSet } : {};
+interface Senders {
+  emailFrom: string;
+  configurationSet: string;
+  webPushSubject: string;
+  webPushKeys: Config.Secret[];
+}
+
+/** Where a function that sends e-mail sends it from, and the configuration set that reports back;
+ * whom push services may contact about a function's web push. */
+function senderEnvironment(sends: readonly string[] | undefined, senders: Senders): Record<string, string> {
+  return {
+    ...(sends?.includes("email") ? { CAREBOOK_EMAIL_FROM: senders.emailFrom, CAREBOOK_EMAIL_CONFIGURATION_SET: senders.configurationSet } : {}),
+    ...(sends?.includes("push") ? { [WEB_PUSH_SUBJECT_ENV]: senders.webPushSubject } : {}),
+  };
+}
+
+/** The secrets a function that sends on these channels reads: the VAPID keys for push. */
+function senderBindings(sends: readonly string[] | undefined, senders: Senders): Config.Secret[] {
+  return sends?.includes("push") ? senders.webPushKeys : [];
 }
 
 /** A consumer's own dead-letter queue. */

@@ -39,20 +39,29 @@ export interface StageConfig {
   blockedCountries?: readonly string[];
   /** A hospital's identity provider that staff sign in with (federated into the staff pool). */
   staffIdentityProvider?: StaffIdentityProvider;
+  /**
+   * The web app's own domain (stacks/Web.ts), e.g. `app.clinic.example`, in a Route 53 hosted
+   * zone of this account (by id and name: no lookup at synthesis): CloudFront serves the app
+   * there with an ACM certificate validated in the zone. Without it the app is at its
+   * distribution's `*.cloudfront.net` address. Either way the user pools send sign-ins back to
+   * the app's addresses (stacks/Auth.ts).
+   */
+  webDomain?: { domainName: string; hostedZone: { hostedZoneId: string; zoneName: string } };
+  /**
+   * Prefix of the user pools' sign-in domains, `<prefix>-patients` and `<prefix>-staff`
+   * (`.auth.<region>.amazoncognito.com`, unique among all AWS accounts in the region). Default
+   * `carebook-<stage>`.
+   */
+  cognitoDomainPrefix: string;
 }
 
-/** Where the staff app's sign-in returns to (needed for federated sign-in only). */
-interface StaffFederationUrls {
+/** What every federated provider has. */
+interface StaffFederation {
   /** Provider name as Cognito shows and the app's `identity_provider` parameter names it. */
   name: string;
-  /** The staff web app's URLs that Cognito may redirect to after sign-in / sign-out. */
-  callbackUrls: readonly string[];
-  logoutUrls: readonly string[];
-  /** Prefix of the staff pool's Cognito domain (unique per AWS region); default `carebook-<stage>-staff`. */
-  domainPrefix?: string;
 }
 
-export interface StaffSamlProvider extends StaffFederationUrls {
+export interface StaffSamlProvider extends StaffFederation {
   type: "saml";
   /** The hospital IdP's SAML metadata document URL (re-read by Cognito every few hours). */
   metadataUrl: string;
@@ -60,7 +69,7 @@ export interface StaffSamlProvider extends StaffFederationUrls {
   emailAttribute?: string;
 }
 
-export interface StaffOidcProvider extends StaffFederationUrls {
+export interface StaffOidcProvider extends StaffFederation {
   type: "oidc";
   issuerUrl: string;
   clientId: string;
@@ -81,7 +90,10 @@ export type StaffIdentityProvider = StaffSamlProvider | StaffOidcProvider;
  * ARN, never by value. Stack tests add entries for stages of their own.
  */
 export type StageSettings = Partial<
-  Pick<StageConfig, "homeRegion" | "edgeWebAcl" | "allowedCountries" | "blockedCountries" | "staffIdentityProvider">
+  Pick<
+    StageConfig,
+    "homeRegion" | "edgeWebAcl" | "allowedCountries" | "blockedCountries" | "staffIdentityProvider" | "webDomain" | "cognitoDomainPrefix"
+  >
 >;
 
 export const stageSettings: Record<string, StageSettings> = {};
@@ -106,12 +118,27 @@ export function stageConfig(stage: string): StageConfig {
     emailFrom: process.env.CAREBOOK_EMAIL_FROM || "Carebook <no-reply@carebook.example>",
     homeRegion: process.env.CAREBOOK_HOME_REGION || apps.home.region,
     edgeWebAcl: !stage.startsWith("dev"),
+    cognitoDomainPrefix: `carebook-${stage.toLowerCase()}`,
     ...settings,
   };
   if (config.allowedCountries?.length && config.blockedCountries?.length) {
     throw new Error(`Stage ${stage}: set allowedCountries or blockedCountries, not both`);
   }
+  // Cognito's rules for a prefix domain (with the longer of the two suffixes added below).
+  const longest = `${config.cognitoDomainPrefix}-patients`;
+  if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(longest) || longest.length > 63 || /aws|amazon|cognito/.test(longest)) {
+    throw new Error(
+      `Stage ${stage}: cognitoDomainPrefix "${config.cognitoDomainPrefix}" must be lowercase letters, digits and inner hyphens, ` +
+        `at most 54 characters, without "aws", "amazon" or "cognito"`,
+    );
+  }
   return config;
+}
+
+/** "Name <address>" or "address" (`emailFrom`) → the sender's address and name. */
+export function senderOf(emailFrom: string): { fromEmail: string; fromName?: string } {
+  const match = /^\s*(.*?)\s*<([^>]+)>\s*$/.exec(emailFrom);
+  return match ? { fromEmail: match[2]!, fromName: match[1] || undefined } : { fromEmail: emailFrom.trim() };
 }
 
 /**

@@ -34,8 +34,6 @@ const testStages: Record<string, StageSettings> = {
       type: "saml",
       name: "StMarys",
       metadataUrl: "https://idp.st-marys.example/metadata.xml",
-      callbackUrls: ["https://staff.carebook.example/auth/callback"],
-      logoutUrls: ["https://staff.carebook.example/"],
     },
   },
   [oidcStage]: {
@@ -45,10 +43,9 @@ const testStages: Record<string, StageSettings> = {
       issuerUrl: "https://login.charite.example",
       clientId: "carebook",
       clientSecretArn: oidcSecretArn,
-      callbackUrls: ["https://staff.carebook.example/auth/callback"],
-      logoutUrls: ["https://staff.carebook.example/"],
-      domainPrefix: "carebook-charite",
     },
+    cognitoDomainPrefix: "carebook-charite",
+    webDomain: { domainName: "app.charite.example", hostedZone: { hostedZoneId: "Z0123456789ABCDEFGHIJ", zoneName: "charite.example" } },
   },
 };
 
@@ -233,15 +230,55 @@ describe("Auth stack: the app clients", () => {
     },
   );
 
-  it("has no hosted sign-in without an identity provider", () => {
-    for (const pool of ["patients", "staff"] as const) {
-      expect(clientOf(test, pool)).toMatchObject({
-        AllowedOAuthFlowsUserPoolClient: false,
+  /** The client's URLs as text: the web app's distribution is another stack's (an import). */
+  const urls = (value: unknown[]) => value.map((url) => (typeof url === "string" ? url : JSON.stringify(url)));
+  const fromDistribution = (path: string, stage = "test") =>
+    expect.stringMatching(new RegExp(`"https://",.*"${stage}-carebook-Web:ExportsOutputFnGetAttSiteDistribution\\w+DomainName\\w+"\\},"${path}"`));
+
+  it.each(["patients", "staff"] as const)(
+    "lets the web app sign in on the %s pool's hosted pages: code flow with PKCE, back to the app's addresses only",
+    (pool) => {
+      const client = clientOf(test, pool);
+      expect(client).toMatchObject({
+        AllowedOAuthFlowsUserPoolClient: true,
+        AllowedOAuthFlows: ["code"],
+        AllowedOAuthScopes: expect.arrayContaining(["openid", "email", "profile"]),
         SupportedIdentityProviders: ["COGNITO"],
       });
+      // The site's distribution, and on a throwaway stage Vite's development server.
+      expect(urls(client.CallbackURLs)).toEqual([fromDistribution("/auth/callback"), "http://localhost:5173/auth/callback"]);
+      expect(urls(client.LogoutURLs)).toEqual([fromDistribution("/signin"), "http://localhost:5173/signin"]);
+      // No implicit flow (tokens in the URL) and no client secret (a browser cannot keep one).
+      expect(client.AllowedOAuthFlows).not.toContain("implicit");
+      expect(client.GenerateSecret).toBe(false);
+    },
+  );
+
+  it("never sends a production stage's sign-ins to a development server", () => {
+    for (const pool of ["patients", "staff"] as const) {
+      const client = clientOf(prod, pool);
+      expect(urls([...client.CallbackURLs, ...client.LogoutURLs]).join(" ")).not.toContain("localhost");
+      expect(client.CallbackURLs).toHaveLength(1);
     }
+  });
+
+  it("gives each pool its hosted sign-in domain, named after the stage", () => {
+    const domains = ofType(resources, "AWS::Cognito::UserPoolDomain").map(([, d]) => [d.Properties.Domain, referencedId(d.Properties.UserPoolId)]);
+    expect(domains.sort()).toEqual([
+      ["carebook-test-patients", poolId(test, "patients")],
+      ["carebook-test-staff", poolId(test, "staff")],
+    ]);
     test.resourceCountIs("AWS::Cognito::UserPoolIdentityProvider", 0);
-    test.resourceCountIs("AWS::Cognito::UserPoolDomain", 0);
+    test.hasOutput("PatientsSignInDomain", {});
+    test.hasOutput("StaffSignInDomain", {});
+  });
+
+  it("sends sign-ins back to the stage's own web domain when it has one", () => {
+    const client = clientOf(oidc, "patients");
+    expect(urls(client.CallbackURLs)).toEqual(
+      expect.arrayContaining(["https://app.charite.example/auth/callback", fromDistribution("/auth/callback", oidcStage)]),
+    );
+    expect(urls(client.LogoutURLs)).toContain("https://app.charite.example/signin");
   });
 
   it("outputs each pool's id, its client's id and its issuer", () => {
@@ -279,14 +316,10 @@ describe("Auth stack: a hospital's identity provider for staff", () => {
       SupportedIdentityProviders: ["COGNITO", providerRef(saml)],
       AllowedOAuthFlowsUserPoolClient: true,
       AllowedOAuthFlows: ["code"],
-      AllowedOAuthScopes: expect.arrayContaining(["openid", "email", "profile"]),
-      CallbackURLs: ["https://staff.carebook.example/auth/callback"],
-      LogoutURLs: ["https://staff.carebook.example/"],
     });
     saml.hasResourceProperties("AWS::Cognito::UserPoolDomain", { Domain: `carebook-${samlStage}-staff` });
-    // The patients app stays without hosted sign-in.
+    // Patients never see the hospital's provider.
     expect(clientOf(saml, "patients")).toMatchObject({ SupportedIdentityProviders: ["COGNITO"] });
-    saml.hasOutput("StaffSignInDomain", {});
   });
 
   it("federates an OIDC provider, its client secret read from Secrets Manager at deployment", () => {
@@ -301,7 +334,7 @@ describe("Auth stack: a hospital's identity provider for staff", () => {
     });
     // A dynamic reference, never the secret itself.
     expect(render(ProviderDetails.client_secret)).toBe(`{{resolve:secretsmanager:${oidcSecretArn}:SecretString:::}}`);
-    oidc.hasResourceProperties("AWS::Cognito::UserPoolDomain", { Domain: "carebook-charite" });
+    oidc.hasResourceProperties("AWS::Cognito::UserPoolDomain", { Domain: "carebook-charite-staff" });
     expect(clientOf(oidc, "staff").SupportedIdentityProviders).toEqual(["COGNITO", providerRef(oidc)]);
   });
 });

@@ -215,6 +215,8 @@ describe("Events stack", () => {
       ...(consumer.starts?.length ? ["states:StartExecution"] : []),
       ...(sends.has("email") ? emailActions : []),
       ...(sends.has("sms") || sends.has("push") ? ["sns:Publish"] : []),
+      // The Web Push keys: SST secrets, read from SSM when the function starts.
+      ...(sends.has("push") ? ["ssm:GetParameters"] : []),
       ...(consumer.publishes ? ["events:PutEvents"] : []),
       ...(consumer.archives ? ["s3:PutObject"] : []),
       ...tracingActions,
@@ -368,6 +370,28 @@ describe("Events stack", () => {
           expect(resource).toMatch(/^arn:\$\{Ref:AWS::Partition\}:ses:(\$\{Ref:AWS::Region\}|[a-z]{2}-[a-z]+-\d):(\$\{Ref:AWS::AccountId\}|\d{12}):/);
         }
       }
+    });
+  });
+
+  describe("the Web Push keys", () => {
+    const pushSenders = [...eventConsumers, ...scheduledFunctionEntries()].filter(([, fn]) => fn.sends?.includes("push"));
+
+    it("are there to bind: some function sends push", () => {
+      expect(pushSenders.length).toBeGreaterThan(0);
+    });
+
+    it.each(pushSenders)("are bound to %s, which sends push: this stage's secrets only, and the sender's contact", (_name, fn) => {
+      const functionId = functionIdOf(template, fn.handler);
+      const parameters = resourcesFor(functionStatements(resources, functionId), "ssm:GetParameters");
+      const arn = (path: string) => `arn:\${Ref:AWS::Partition}:ssm:eu-west-1:123456789012:parameter/sst/carebook/${path}/value`;
+      // The stage's own value, and the fallback an operator may set for every stage (`sst secrets set --fallback`).
+      expect(parameters).toEqual(
+        ["WEB_PUSH_PRIVATE_KEY", "WEB_PUSH_PUBLIC_KEY"].flatMap((name) => [arn(`.fallback/Secret/${name}`), arn(`test/Secret/${name}`)]).sort(),
+      );
+      const variables = variablesOf(functionId);
+      expect(variables.SST_Secret_value_WEB_PUSH_PUBLIC_KEY).toBe("__FETCH_FROM_SSM__");
+      expect(variables.SST_Secret_value_WEB_PUSH_PRIVATE_KEY).toBe("__FETCH_FROM_SSM__");
+      expect(variables.CAREBOOK_WEB_PUSH_SUBJECT).toBe("mailto:no-reply@carebook.example");
     });
   });
 

@@ -187,6 +187,20 @@ describe("Api stack", () => {
     expect(statesActions.sort()).toEqual(expected.sort());
   });
 
+  it.each(routeEntries())("lets %s read the Web Push public key only if it declares readsWebPushKey, never the private one", (routeKey, route) => {
+    const functionId = routeFunctionId(routeKey);
+    const parameters = resourcesFor(functionStatements(apiResources, functionId), "ssm:GetParameters");
+    const variables: Record<string, unknown> = apiResources[functionId]!.Properties.Environment.Variables;
+    if (route.readsWebPushKey) {
+      expect(parameters).toHaveLength(2);
+      for (const parameter of parameters) expect(parameter).toMatch(/:parameter\/sst\/carebook\/(test|\.fallback)\/Secret\/WEB_PUSH_PUBLIC_KEY\/value$/);
+      expect(variables.SST_Secret_value_WEB_PUSH_PUBLIC_KEY).toBe("__FETCH_FROM_SSM__");
+    } else {
+      expect(parameters).toEqual([]);
+    }
+    expect(variables).not.toHaveProperty("SST_Secret_value_WEB_PUSH_PRIVATE_KEY");
+  });
+
   it.each(routeEntries())("traces %s with X-Ray", (routeKey) => {
     expect(apiResources[routeFunctionId(routeKey)]!.Properties.TracingConfig).toEqual({ Mode: "Active" });
   });

@@ -32,7 +32,7 @@ import {
   checkHandlers,
   projectRoot,
   regionId,
-  setArtifactsDirectory,
+  setOutputDirectory,
   type StackFunction,
   type StackReport,
   synthesisEnv,
@@ -174,7 +174,7 @@ export async function prepareSynthesis(name: string): Promise<void> {
   await initProject({ stage: "test" });
   // After initProject: it loads .env / .env.test over process.env.
   vi.stubEnv("CAREBOOK_REGION_ID", regionId);
-  setArtifactsDirectory(path.join(useProject().paths.out, "test-artifacts", name));
+  setOutputDirectory(path.join(useProject().paths.out, "test-artifacts", name));
   checkHandlers();
 }
 

@@ -100,13 +100,16 @@ export function checkHandlers(): void {
 }
 
 /**
- * Where SST bundles the handlers of this process's synthesis (after `initProject`). The project
- * object is SST's global; its builds read `paths.artifacts` at build time. SST empties and
- * rewrites `<artifacts>/<function>` per build, so two syntheses running at the same time (two
- * processes, or two `npm test` runs on one working tree) each need a directory of their own.
+ * Where SST writes this process's synthesis (after `initProject`): the handlers' bundles in
+ * `<directory>/artifacts`, the bound constructs' types in `<directory>/types`. The project
+ * object is SST's global; its builds read `paths.artifacts` at build time, and every `new App`
+ * empties and rewrites `<out>/types`. So two syntheses running at the same time (two processes,
+ * or two `npm test` runs on one working tree) each need a directory of their own.
  */
-export function setArtifactsDirectory(directory: string): void {
-  useProject().paths.artifacts = directory;
+export function setOutputDirectory(directory: string): void {
+  const { paths } = useProject();
+  paths.out = directory;
+  paths.artifacts = path.join(directory, "artifacts");
 }
 
 /**

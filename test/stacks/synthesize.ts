@@ -28,7 +28,7 @@ import {
   nag,
   projectRoot,
   regionId,
-  setArtifactsDirectory,
+  setOutputDirectory,
   shareBundlesAcrossStages,
   synthesisEnv,
 } from "./synthesis";
@@ -48,7 +48,7 @@ function writeResult(directory: string, result: SynthesisResult): void {
 async function synthesize(stage: string): Promise<SynthesisResult> {
   const started = Date.now();
   const directory = synthesisDirectory(run, app, stage);
-  setArtifactsDirectory(path.join(directory, "artifacts"));
+  setOutputDirectory(directory);
   // CDK's App reads it when constructed: this stage's cloud assembly in this stage's directory.
   process.env.CDK_OUTDIR = path.join(directory, "cdk.out");
 

@@ -4,10 +4,18 @@
  * directly: the `web-push` library builds the encrypted request, fetch posts it. The payload is
  * what the service worker shows (packages/web/src/sw.ts).
  */
+import { Config } from "sst/node/config";
 import webpush from "web-push";
 import { DeliveryError, webPushSubscriptionOf, type OutgoingMessage } from "@carebook/core/notifications/delivery";
 import type { SendResult } from "./adapter";
 
+/**
+ * The VAPID key pair. Deployed: the stage's SST secrets of these names (`npx sst secrets set`,
+ * docs/web.md), bound to the functions that send push or serve the public key (SST fetches them
+ * from SSM when the function starts). Locally: the environment variables below, which the
+ * runtime fills from keys it makes on first start (packages/local/src/web-push.ts).
+ */
+export const WEB_PUSH_SECRETS = { publicKey: "WEB_PUSH_PUBLIC_KEY", privateKey: "WEB_PUSH_PRIVATE_KEY" } as const;
 export const WEB_PUSH_PUBLIC_KEY_ENV = "CAREBOOK_WEB_PUSH_PUBLIC_KEY";
 export const WEB_PUSH_PRIVATE_KEY_ENV = "CAREBOOK_WEB_PUSH_PRIVATE_KEY";
 /** A contact for push services to reach the sender: "mailto:…" or an https URL. */
@@ -19,9 +27,23 @@ export interface VapidKeys {
   subject: string;
 }
 
+/** A secret bound to this function by SST, if it is bound and set (`in`: SST's proxy throws on a
+ * secret that is not bound). */
+function boundSecret(name: string): string | undefined {
+  const bound = Config as unknown as Record<string, unknown>;
+  const value = name in bound ? bound[name] : undefined;
+  return typeof value === "string" && value ? value : undefined;
+}
+
+/** The stage's VAPID public key (what browsers subscribe with), or undefined without one. */
+export function webPushPublicKey(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[WEB_PUSH_PUBLIC_KEY_ENV] || boundSecret(WEB_PUSH_SECRETS.publicKey);
+}
+
+/** The key pair and contact to send with, or undefined when the stage has no keys (web push is then not configured). */
 export function vapidKeysFrom(env: NodeJS.ProcessEnv = process.env): VapidKeys | undefined {
-  const publicKey = env[WEB_PUSH_PUBLIC_KEY_ENV];
-  const privateKey = env[WEB_PUSH_PRIVATE_KEY_ENV];
+  const publicKey = webPushPublicKey(env);
+  const privateKey = env[WEB_PUSH_PRIVATE_KEY_ENV] || boundSecret(WEB_PUSH_SECRETS.privateKey);
   if (!publicKey || !privateKey) return undefined;
   return { publicKey, privateKey, subject: env[WEB_PUSH_SUBJECT_ENV] || "mailto:operations@carebook.invalid" };
 }
