@@ -20,6 +20,7 @@ const MINUTE = 60_000;
 type Patient = Awaited<ReturnType<typeof newPatient>>;
 interface AuditItem {
   auditId: string;
+  subjectType: string;
   subjectId: string;
   clinicId: string;
   action: string;
@@ -176,6 +177,63 @@ describe("admin audit trail", () => {
 
     const other = await audit({ actor: booked[0]!.patient.sub });
     expect(other.body.items.map((i: AuditItem) => [i.action, i.subjectId])).toEqual([["appointment.booked", booked[0]!.id]]);
+  });
+
+  it("names the page's actors: a patient by their profile's name, the id still on each entry", async () => {
+    const res = await audit({ appointmentId: cancelled.id });
+    expect(res.status).toBe(200);
+    expect(res.body.items.every((i: AuditItem) => i.actorId === cancelled.patient.sub)).toBe(true);
+    // Only a name and the kind of record: no e-mail or anything else of the patient's.
+    expect(res.body.actors).toEqual({ [cancelled.patient.sub]: { name: "Insights 10:20", role: "patient" } });
+  });
+
+  it("region-wide: an admin changes an appointment type, then finds those entries under clinicId=region, chained and named; a doctor cannot", async () => {
+    const typeId = `insights-type-${Date.now().toString(36)}`;
+    const before = new Date(Date.now() - 1000).toISOString(); // this test's entries only, give or take
+    const created = await api("POST", "/api/admin/types", { token: admin, body: { typeId, name: "Insights check", durationMinutes: 20 } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const renamed = await api("PUT", `/api/admin/types/${typeId}`, {
+      token: admin,
+      body: { name: "Insights check-up", expectedUpdatedAt: created.body.updatedAt },
+    });
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    // Support looks a patient up meanwhile: audited on the region's chain too, but not for admins.
+    const support = await signIn("support@demo.carebook.test");
+    const searched = await api("GET", `/api/support/patients?email=${encodeURIComponent(cancelled.patient.email)}`, { token: support });
+    expect(searched.status).toBe(200);
+
+    const ofType = (items: AuditItem[]) => items.filter((i) => i.subjectId === typeId);
+    const res = await eventually(
+      () => audit({ clinicId: "region", from: before, limit: "200" }),
+      (r) => r.status === 200 && ofType(r.body.items).length === 2 && ofType(r.body.items).every((i) => i.chain !== null),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const items = ofType(res.body.items);
+    expect(items.map((i) => i.action)).toEqual(["appointmentType.updated", "appointmentType.created"]);
+    for (const i of items) {
+      expect(i).toMatchObject({ clinicId: "region", actorId: "demo-admin", actorRole: "admin" });
+      expect(i.chain).toMatchObject({ day: i.at.slice(0, 10), seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    }
+    expect(items[0]!.chain!.day > items[1]!.chain!.day || items[0]!.chain!.seq > items[1]!.chain!.seq).toBe(true);
+    expect(res.body.actors["demo-admin"]).toEqual({ name: "Ada Admin", role: "staff" });
+    // Newest first; support's reads of patients (also on the region's chain) are not shown.
+    const ats = (res.body.items as AuditItem[]).map((i) => i.at);
+    expect(ats).toEqual([...ats].sort().reverse());
+    expect((res.body.items as AuditItem[]).every((i) => ["appointmentType", "region", "staff"].includes(i.subjectType))).toBe(true);
+    const supportsOwn = await audit({ actor: "demo-support", from: before });
+    expect(supportsOwn.status).toBe(200);
+    expect(supportsOwn.body.items).toEqual([]);
+    const { data: written } = await testDb().auditEntry.query.byActor({ actorId: "demo-support" }).gte({ at: before }).go({ pages: "all" });
+    expect(written.map((e) => [e.clinicId, e.action])).toContainEqual(["region", "patient.searched"]);
+
+    // What the admin did, by actor, includes the region-wide changes too.
+    const mine = await audit({ actor: "demo-admin", from: before, limit: "200" });
+    expect(ofType(mine.body.items).map((i) => i.auditId)).toEqual(items.map((i) => i.auditId));
+
+    const doctor = await signIn("doctor@demo.carebook.test");
+    const refused = await audit({ clinicId: "region" }, doctor);
+    expect(refused.status).toBe(403);
+    expect(refused.body.items).toBeUndefined();
   });
 
   it("needs a filter, and an admin", async () => {

@@ -234,3 +234,63 @@ describe("leave over an appointment of a type no longer offered", () => {
     expect(seen.body).toMatchObject({ status: "booked", needsReschedule: { reason: "leave", offers: [] } });
   });
 });
+
+describe("the leave list's pages", () => {
+  it("pages one's own leave by start with limit and cursor, the same items as one big page; a cursor is bound to its list and caller", async () => {
+    // Three requests of the demo doctor on days no other test uses (week 45), all still to decide.
+    const days = [1, 3, 5].map((d) => weekdayAhead(45, d));
+    const ids: string[] = [];
+    for (const day of days) {
+      const res = await api("POST", "/api/staff/leave", { token: doctor, body: { from: day, to: day, reason: "Paging" } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      ids.push(res.body.id);
+    }
+    try {
+      const query = (extra: Record<string, string>) => `/api/staff/leave?${new URLSearchParams({ from: days[0]!, ...extra })}`;
+      const whole = await api("GET", query({ limit: "200" }), { token: doctor });
+      expect(whole.status).toBe(200);
+      expect(whole.body.items.map((l: { id: string }) => l.id)).toEqual(ids);
+
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const res = await api("GET", query({ limit: "1", ...(cursor ? { cursor } : {}) }), { token: doctor });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        expect(res.body.items.length).toBeLessThanOrEqual(1);
+        seen.push(...res.body.items.map((l: { id: string }) => l.id));
+        cursor = res.body.cursor;
+        expect(++pages).toBeLessThanOrEqual(4); // 3 items: 3 pages, maybe a fourth, empty one
+      } while (cursor);
+      expect(seen).toEqual(ids);
+
+      const first = await api("GET", query({ limit: "1" }), { token: doctor });
+      const invalid = async (path: string, token: string) => {
+        const res = await api("GET", path, { token });
+        expect(res.status, path).toBe(400);
+        expect(res.body.error.code).toBe("INVALID_CURSOR");
+      };
+      await invalid(query({ limit: "1", status: "approved", cursor: first.body.cursor }), doctor); // other filters
+      await invalid(query({ limit: "1", cursor: first.body.cursor }), admin); // another caller's list
+      await invalid(query({ cursor: "bm90LW91cnM" }), doctor); // not ours at all
+    } finally {
+      for (const id of ids) await api("POST", `/api/admin/leave/${id}/decision`, { token: admin, body: { decision: "reject", note: "paging test" } });
+    }
+  });
+
+  it("validates limit and cursor (400 with the field named)", async () => {
+    for (const [query, field] of [
+      ["limit=0", "limit"],
+      ["limit=201", "limit"],
+      ["limit=ten", "limit"],
+      ["cursor=", "cursor"],
+    ] as const) {
+      const res = await api("GET", `/api/staff/leave?${query}`, { token: admin });
+      expect(res.status, query).toBe(400);
+      expect(JSON.stringify(res.body.error.details), query).toContain(field);
+    }
+    const paged = await api("GET", "/api/staff/leave?limit=1", { token: admin });
+    expect(paged.status).toBe(200);
+    expect(paged.body.items.length).toBeLessThanOrEqual(1);
+  });
+});

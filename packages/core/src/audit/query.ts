@@ -1,20 +1,38 @@
 /**
  * The admin's audit query: entries by appointment, by actor or by clinic, in a time range,
- * newest first, a page at a time — each with its place in its hash chain once chained.
+ * newest first, a page at a time — each with its place in its hash chain once chained, and the
+ * display names of the page's actors (./actors.ts).
  *
  * Index by the most selective filter given: appointment (bySubject) → actor (byActor) →
  * clinic (byClinic); the other filters given narrow the results. At least one of the three
  * is required: a whole-region query would need an index every audit write of the region
  * lands in, one hot partition, and it answers no question an admin asks.
+ *
+ * Region-wide entries — changes that concern no one clinic (appointment types, the region's
+ * settings, staff records of no clinic) — are on the region's own chain, whose "clinic" is
+ * REGION_AUDIT_CLINIC_ID (./entry.ts): `clinicId=region` lists them. That partition only gets
+ * the region's rare catalog changes and support's reads, so it is no hot spot. Every
+ * administrator may see the catalog changes (the catalog routes are region-wide for admins);
+ * support's reads of patients (also on the region chain) stay hidden: they name patients of
+ * every clinic.
  */
 import { z } from "zod";
 import type { AuditChainMark, AuditEntry, Db } from "../entities";
 import { ValidationError } from "../errors";
+import { actorNames, type ActorNames } from "./actors";
 import { getAllByKeys } from "./batch";
-import { canonicalJson, sha256Hex } from "./hash";
+import { goPage, PAGE_DEFAULT, PAGE_MAX, pageLimit, pageQueryShape } from "./cursor";
+import { REGION_AUDIT_CLINIC_ID } from "./entry";
 
-export const AUDIT_PAGE_DEFAULT = 50;
-export const AUDIT_PAGE_MAX = 200;
+export const AUDIT_PAGE_DEFAULT = PAGE_DEFAULT;
+export const AUDIT_PAGE_MAX = PAGE_MAX;
+
+/**
+ * The subjects of region-wide entries every administrator may see: the catalog they manage
+ * region-wide (admin/types.ts, admin/region.ts) and staff records of no clinic (admin/staff.ts:
+ * any administrator may keep those).
+ */
+export const REGION_CATALOG_SUBJECTS: readonly string[] = ["appointmentType", "region", "staff"];
 
 const id = z.string().trim().min(1).max(100);
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -32,13 +50,13 @@ export const auditQuerySchema = z
   .object({
     appointmentId: id.optional(),
     actor: id.optional(),
+    /** A clinic of the caller's, or "region" (REGION_AUDIT_CLINIC_ID): the region-wide entries. */
     clinicId: id.optional(),
     /** Inclusive; a date means from its start (UTC). */
     from: dayOrInstant.optional(),
     /** Inclusive; a date means through its end (UTC). */
     to: dayOrInstant.optional(),
-    limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(AUDIT_PAGE_DEFAULT),
-    cursor: z.string().min(1).max(4096).optional(),
+    ...pageQueryShape,
   })
   .refine((q) => q.appointmentId || q.actor || q.clinicId, { message: NO_FILTER, path: ["appointmentId"] })
   .refine(
@@ -48,6 +66,9 @@ export const auditQuerySchema = z
     },
     { message: "`to` must not be before `from`", path: ["to"] },
   );
+
+/** Whether a clinic filter asks for the region-wide entries rather than a clinic's. */
+export const isRegionScope = (clinicId: string | undefined): boolean => clinicId === REGION_AUDIT_CLINIC_ID;
 
 export interface AuditQuery {
   appointmentId?: string;
@@ -59,7 +80,8 @@ export interface AuditQuery {
   limit?: number;
   /** From the previous page; only valid with the same filters. */
   cursor?: string;
-  /** Only entries of these clinics (the caller's); undefined = all. */
+  /** Only entries of these clinics (the caller's) and the region-wide catalog entries
+   * (REGION_CATALOG_SUBJECTS); undefined = all. */
   withinClinics?: readonly string[];
 }
 
@@ -82,6 +104,8 @@ export type AuditEntryView = ReturnType<typeof auditEntryView>;
 
 export interface AuditPage {
   items: AuditEntryView[];
+  /** Display names of the items' actors, by actorId; an actor without a record is absent. */
+  actors: ActorNames;
   /** Present when there may be more (the next page can turn out empty). */
   cursor?: string;
 }
@@ -96,32 +120,8 @@ function timeRange(q: { from?: string; to?: string }): { from?: string; until?: 
   return { from, until };
 }
 
-interface Cursor {
-  v: 1;
-  /** The filters the cursor belongs to. */
-  q: string;
-  /** ElectroDB's own cursor. */
-  c: string;
-}
-
-const fingerprint = (q: AuditQuery) =>
-  sha256Hex(canonicalJson({ a: q.appointmentId, u: q.actor, c: q.clinicId, f: q.from, t: q.to })).slice(0, 16);
-
-const invalidCursor = () => new ValidationError("The cursor is not valid for this query", undefined, "INVALID_CURSOR");
-
-function readCursor(cursor: string, q: AuditQuery): string {
-  let parsed: Partial<Cursor>;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<Cursor>;
-  } catch {
-    throw invalidCursor();
-  }
-  if (parsed?.v !== 1 || typeof parsed.c !== "string" || parsed.q !== fingerprint(q)) throw invalidCursor();
-  return parsed.c;
-}
-
-const writeCursor = (c: string, q: AuditQuery) =>
-  Buffer.from(JSON.stringify({ v: 1, q: fingerprint(q), c } satisfies Cursor), "utf8").toString("base64url");
+/** What a cursor is bound to: the filters (not the caller's clinics, which only narrow). */
+const cursorScope = (q: AuditQuery) => ({ list: "audit", a: q.appointmentId, u: q.actor, c: q.clinicId, f: q.from, t: q.to });
 
 /** The sort-key conditions the three indexes share (all sort by `at`, then auditId). */
 interface AtRanged<R> {
@@ -138,12 +138,21 @@ function ranged<R>(query: AtRanged<R> & R, range: { from?: string; until?: strin
   return query;
 }
 
+/**
+ * The filter that keeps a caller to what they may see: their clinics' entries and the
+ * region-wide catalog entries. `clinicIs`/`subjectIs` are the query's equality conditions
+ * (ElectroDB names each value, so one attribute may be compared to many).
+ */
+function visibleTo(clinics: readonly string[], clinicIs: (id: string) => string, subjectIs: (type: string) => string): string {
+  const catalog = `(${clinicIs(REGION_AUDIT_CLINIC_ID)} AND (${REGION_CATALOG_SUBJECTS.map(subjectIs).join(" OR ")}))`;
+  return `(${[...clinics.map(clinicIs), catalog].join(" OR ")})`;
+}
+
 /** A page of audit entries, newest first. */
 export async function queryAudit(db: Db, input: AuditQuery): Promise<AuditPage> {
   if (!input.appointmentId && !input.actor && !input.clinicId) throw new ValidationError(NO_FILTER, undefined, "AUDIT_FILTER_REQUIRED");
-  const limit = Math.min(Math.max(1, input.limit ?? AUDIT_PAGE_DEFAULT), AUDIT_PAGE_MAX);
+  const limit = pageLimit(input.limit);
   const range = timeRange(input);
-  const cursor = input.cursor ? readCursor(input.cursor, input) : null;
 
   const entities = db.auditEntry.query;
   const base = input.appointmentId
@@ -157,29 +166,26 @@ export async function queryAudit(db: Db, input: AuditQuery): Promise<AuditPage> 
       input.appointmentId ? op.eq(attr.subjectId, input.appointmentId) : "",
       input.actor ? op.eq(attr.actorId, input.actor) : "",
       input.clinicId ? op.eq(attr.clinicId, input.clinicId) : "",
-      input.withinClinics ? `(${input.withinClinics.map((c) => op.eq(attr.clinicId, c)).join(" OR ")})` : "",
+      input.withinClinics
+        ? visibleTo(
+            input.withinClinics,
+            (c) => op.eq(attr.clinicId, c),
+            (t) => op.eq(attr.subjectType, t),
+          )
+        : "",
     ]
       .filter(Boolean)
       .join(" AND "),
   );
 
-  let page: { data: AuditEntry[]; cursor: string | null };
-  try {
-    page = await query.go({ count: limit, cursor, order: "desc" });
-  } catch (error) {
-    const e = error as { isElectroError?: boolean; name?: string; cause?: { name?: string } };
-    const rejected = e.isElectroError || e.name === "ValidationException" || e.cause?.name === "ValidationException";
-    if (cursor && rejected) throw invalidCursor();
-    throw error;
-  }
-
-  const marks = await getAllByKeys(
-    (keys) => db.auditChainMark.get(keys).go(),
-    page.data.map((e) => ({ auditId: e.auditId })),
-  );
+  const page = await goPage(cursorScope(input), input.cursor, (cursor) => query.go({ count: limit, cursor, order: "desc" }));
+  const [marks, actors] = await Promise.all([
+    getAllByKeys(
+      (keys) => db.auditChainMark.get(keys).go(),
+      page.data.map((e) => ({ auditId: e.auditId })),
+    ),
+    actorNames(db, page.data),
+  ]);
   const markOf = new Map(marks.map((m) => [m.auditId, m]));
-  return {
-    items: page.data.map((e) => auditEntryView(e, markOf.get(e.auditId))),
-    cursor: page.cursor ? writeCursor(page.cursor, input) : undefined,
-  };
+  return { items: page.data.map((e) => auditEntryView(e, markOf.get(e.auditId))), actors, cursor: page.cursor };
 }

@@ -12,6 +12,7 @@ import { DateTime } from "luxon";
 import { z } from "zod";
 import { moveOffDoctor, type ReassignOutcome } from "../appointment/reassign";
 import { scheduleVersionIs, type Actor } from "../appointment/tx";
+import { goPage, pageLimit, pageQueryShape } from "../audit/cursor";
 import { auditEntryItem, REGION_AUDIT_CLINIC_ID } from "../audit/entry";
 import type { Db, Leave, StaffMember } from "../entities";
 import { BusinessRuleError, ConflictError, ForbiddenError, NotFoundError } from "../errors";
@@ -43,6 +44,8 @@ export const leaveListQuerySchema = z.object({
   status: z.enum(["requested", "approved", "rejected", "cancelled"]).optional(),
   /** Leave ending on or after this date (default: today, UTC). */
   from: z.iso.date().optional(),
+  /** Default 50, at most 200; `cursor` from the previous page (same filters). */
+  ...pageQueryShape,
 });
 
 export const leavePathSchema = z.object({ leaveId: z.string().trim().min(1).max(100) });
@@ -121,20 +124,52 @@ export async function requestLeave(
   return leave;
 }
 
-/** The caller's own leave, or (clinic scope) the leave of their clinics' staff. */
+export interface LeavePage {
+  items: LeaveView[];
+  /** Present when there may be more (the next page can turn out empty). */
+  cursor?: string;
+}
+
+/**
+ * The caller's own leave, or (clinic scope) the leave of their clinics' staff, by start, a page
+ * at a time. The filters run in DynamoDB (ElectroDB reads on until it has a page), so a page
+ * is full however much of the index they skip.
+ */
 export async function listLeave(
   db: Db,
-  input: { regionId: string; staffSub?: string; clinicIds?: readonly string[]; status?: Leave["status"]; from?: string; now: number },
-) {
+  input: {
+    regionId: string;
+    staffSub?: string;
+    clinicIds?: readonly string[];
+    status?: Leave["status"];
+    from?: string;
+    /** Default 50, at most 200. */
+    limit?: number;
+    /** From the previous page; only valid with the same filters and caller. */
+    cursor?: string;
+    now: number;
+  },
+): Promise<LeavePage> {
   const since = input.from ?? toUtcIso(input.now).slice(0, 10);
-  const query = input.staffSub ? db.leave.query.byStaff({ staffSub: input.staffSub }) : db.leave.query.byRegion({ regionId: input.regionId });
+  const { clinicIds, status } = input;
+  if (clinicIds?.length === 0) return { items: [] };
+  // Bound to the list as asked (`from` as given: a default "today" moving on at midnight must
+  // not void the cursor of someone paging) and to whose leave it is.
+  const scope = { list: "leave", r: input.regionId, s: input.staffSub, c: clinicIds, st: status, f: input.from };
+  const index = input.staffSub ? db.leave.query.byStaff({ staffSub: input.staffSub }) : db.leave.query.byRegion({ regionId: input.regionId });
   // Leave is at most MAX_LEAVE_DAYS long: one that ends after `since` starts after since − that.
-  const { data } = await query.gte({ start: toUtcIso(Date.parse(since) - MAX_LEAVE_DAYS * DAY) }).go({ pages: "all" });
-  return data
-    .filter((l) => l.end.slice(0, 10) >= since)
-    .filter((l) => !input.status || l.status === input.status)
-    .filter((l) => !input.clinicIds || l.clinicIds.some((c) => input.clinicIds!.includes(c)))
-    .map(leaveView);
+  const query = index.gte({ start: toUtcIso(Date.parse(since) - MAX_LEAVE_DAYS * DAY) }).where((attr, op) =>
+    [
+      // ISO instants and a date compare as strings: `end` on or after the day `since`.
+      op.gte(attr.end, since),
+      status ? op.eq(attr.status, status) : "",
+      clinicIds ? `(${clinicIds.map((c) => op.contains(attr.clinicIds, c)).join(" OR ")})` : "",
+    ]
+      .filter(Boolean)
+      .join(" AND "),
+  );
+  const page = await goPage(scope, input.cursor, (cursor) => query.go({ count: pageLimit(input.limit), cursor, order: "asc" }));
+  return { items: page.data.map(leaveView), cursor: page.cursor };
 }
 
 /** The leave, if the caller (an admin of `clinicIds`, undefined = any) may decide it; else 404. */

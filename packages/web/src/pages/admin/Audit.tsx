@@ -1,20 +1,29 @@
 /**
  * The audit trail of the administrator's clinics: by appointment, actor or clinic (at least one
- * — the API has no region-wide index), within dates; newest first, a page (10, 50 or 200) at a time with "Load
- * more" (the API's cursor). Each entry shows its place in its clinic-day's hash chain once the
- * chainer got to it. The filters live in the address (?appointmentId=…), so a search can be
- * linked to and survives a reload.
+ * — the API has no index over the whole region), within dates; newest first, a page (10, 50 or
+ * 200) at a time with "Load more" (the API's cursor). "Region-wide" in the clinic picker lists
+ * the changes that concern no one clinic (appointment types, the region's settings, staff of no
+ * clinic). Each entry shows its place in its hash chain once the chainer got to it, and its
+ * actor by name where the API knows one (the id stays available, and filtering is by id). The
+ * filters live in the address (?appointmentId=…), so a search can be linked to and survives a
+ * reload.
  */
 import { useId, useState, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import type { QueryOf } from "../../../../../functions/contract";
 import type { ResponseOf } from "../../api/client";
-import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
+import { ShowMore, usePaged } from "../../components/paged";
+import { ErrorNotice, Loading, Page } from "../../components/ui";
 import { browserTimeZone } from "../../lib/time";
 import { useSession } from "../../session";
 import { ClinicOptions, FieldError, FilterForm, fieldProps, invalid, shortId, type FieldIssue, useAdminClinics } from "./shared";
 
-type Entry = ResponseOf<"GET /api/admin/appointments/audit">["items"][number];
+type AuditPage = ResponseOf<"GET /api/admin/appointments/audit">;
+type Entry = AuditPage["items"][number];
+type Actors = AuditPage["actors"];
+
+/** The clinic filter's value for the region-wide entries (the API's pseudo clinic). */
+const REGION = "region";
 type Filters = { appointmentId: string; actor: string; clinicId: string; from: string; to: string; limit: string };
 
 const PAGE_SIZES = ["10", "50", "200"];
@@ -91,6 +100,7 @@ export function Audit() {
             <select {...field("clinicId")} value={draft.clinicId} onChange={set("clinicId")}>
               <option value="">Any of my clinics</option>
               <ClinicOptions clinics={clinics.clinics} />
+              <option value={REGION}>Region-wide (appointment types, region settings, staff)</option>
             </select>
             <FieldError error={error} path="clinicId" id={`${ids}-clinicId`} />
           </div>
@@ -132,7 +142,12 @@ export function Audit() {
         </div>
       </FilterForm>
       {searchable ? (
-        <Results key={`${appliedKey}#${run}`} filters={applied} clinicName={clinics.clinicName} onFilter={(next) => apply({ ...applied, ...next })} />
+        <Results
+          key={`${appliedKey}#${run}`}
+          filters={applied}
+          clinicName={(id) => (id === REGION ? "Region-wide" : clinics.clinicName(id))}
+          onFilter={(next) => apply({ ...applied, ...next })}
+        />
       ) : (
         <p className="muted">Choose what to look for above.</p>
       )}
@@ -146,28 +161,10 @@ function Results({ filters, clinicName, onFilter }: { filters: Filters; clinicNa
     ...Object.fromEntries(KEYS.filter((k) => filters[k] && k !== "limit").map((k) => [k, filters[k]])),
     limit: Number(filters.limit),
   };
-  const first = useLoad((signal) => call("GET /api/admin/appointments/audit", { query, signal }), []);
-  const [more, setMore] = useState<{ items: Entry[]; cursor: string | undefined }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const paged = usePaged((cursor, signal) => call("GET /api/admin/appointments/audit", { query: { ...query, cursor }, signal }), []);
+  const { first, items, cursor } = paged;
+  const actors: Actors = Object.assign({}, ...paged.pages.map((p) => p.actors));
   const zone = browserTimeZone();
-
-  const items = [...(first.data?.items ?? []), ...(more?.items ?? [])];
-  const cursor = more ? more.cursor : first.data?.cursor;
-
-  async function loadMore() {
-    if (!cursor) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      const page = await call("GET /api/admin/appointments/audit", { query: { ...query, cursor } });
-      setMore({ items: [...(more?.items ?? []), ...page.items], cursor: page.cursor });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <section aria-labelledby="audit-results">
@@ -202,10 +199,7 @@ function Results({ filters, clinicName, onFilter }: { filters: Filters; clinicNa
                         <time dateTime={e.at}>{formatInstant(e.at, zone)}</time>
                       </td>
                       <td>
-                        <FilterLink label={`show only entries by ${e.actorId}`} onClick={() => onFilter({ actor: e.actorId, appointmentId: "" })}>
-                          <code>{shortId(e.actorId)}</code>
-                        </FilterLink>
-                        <div className="muted small">{e.actorRole}</div>
+                        <ActorCell entry={e} actors={actors} onFilter={onFilter} />
                       </td>
                       <td>{e.action}</td>
                       <td>
@@ -250,6 +244,7 @@ function Results({ filters, clinicName, onFilter }: { filters: Filters; clinicNa
                             </dd>
                             <dt>Actor</dt>
                             <dd>
+                              {actors[e.actorId] ? `${actors[e.actorId]!.name}, ` : null}
                               <code>{e.actorId}</code>
                             </dd>
                             {e.chain ? (
@@ -270,17 +265,31 @@ function Results({ filters, clinicName, onFilter }: { filters: Filters; clinicNa
               </table>
             </div>
           ) : null}
-          <ErrorNotice error={error} />
-          {cursor ? (
-            <button type="button" onClick={() => void loadMore()} disabled={busy}>
-              {busy ? "Loading…" : "Load more"}
-            </button>
-          ) : items.length ? (
-            <Notice>That is all.</Notice>
-          ) : null}
+          <ShowMore paged={paged} what="entries" label="Load more" />
         </>
       ) : null}
     </section>
+  );
+}
+
+/** Who acted: their name where the API knows it, else the id; either narrows the search to them (by id). */
+function ActorCell({ entry: e, actors, onFilter }: { entry: Entry; actors: Actors; onFilter: (f: Partial<Filters>) => void }) {
+  const name = actors[e.actorId]?.name;
+  return (
+    <>
+      <FilterLink label={`show only entries by ${name ?? e.actorId}`} onClick={() => onFilter({ actor: e.actorId, appointmentId: "" })}>
+        {name ?? <code>{shortId(e.actorId)}</code>}
+      </FilterLink>
+      <div className="muted small">
+        {e.actorRole}
+        {name ? (
+          <>
+            {" · "}
+            <code title={e.actorId}>{shortId(e.actorId)}</code>
+          </>
+        ) : null}
+      </div>
+    </>
   );
 }
 

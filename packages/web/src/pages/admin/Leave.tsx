@@ -2,11 +2,13 @@
  * Leave of the administrator's clinics' staff, from today on: requests waiting for a decision
  * (approve or reject, with an optional note), and those decided — an approved doctor's leave
  * with its outcome: the appointments moved to other doctors, and those whose patients are asked
- * to choose a new time.
+ * to choose a new time. The API answers a page at a time, by start; "Show more" adds the next
+ * page to both lists (a decision reloads from the first page).
  */
 import { useId, useState } from "react";
 import { Link } from "react-router";
 import type { ResponseOf } from "../../api/client";
+import { ShowMore, usePaged } from "../../components/paged";
 import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { formatDateTime, formatDay } from "../../lib/time";
 import { useSession } from "../../session";
@@ -28,11 +30,14 @@ function period(l: Leave): string {
 export function LeaveRequests() {
   const { call } = useSession();
   const clinics = useAdminClinics();
-  const leave = useLoad((signal) => call("GET /api/staff/leave", { query: {}, signal }), [call]);
+  const paged = usePaged((cursor, signal) => call("GET /api/staff/leave", { query: { cursor }, signal }), [call]);
+  const leave = paged.first;
   const doctors = useLoad((signal) => call("GET /api/admin/doctors", { query: {}, signal }), [call]);
   const [decided, setDecided] = useState<string>();
 
-  const items = leave.data?.items ?? [];
+  const items = paged.items;
+  // With more pages to come, a count is of those shown so far.
+  const soFar = paged.cursor ? " so far" : "";
   const waiting = items.filter((l) => l.status === "requested").sort((a, b) => a.start.localeCompare(b.start));
   const done = items.filter((l) => l.status !== "requested").sort((a, b) => (b.decidedAt ?? "").localeCompare(a.decidedAt ?? ""));
   const doctorName = (id: string) => doctors.data?.doctors.find((d) => d.id === id)?.name ?? id;
@@ -45,7 +50,10 @@ export function LeaveRequests() {
       {leave.data ? (
         <>
           <section aria-labelledby="leave-waiting">
-            <h2 id="leave-waiting">Waiting for a decision ({waiting.length})</h2>
+            <h2 id="leave-waiting">
+              Waiting for a decision ({waiting.length}
+              {soFar})
+            </h2>
             {waiting.length === 0 ? (
               <p className="muted">No requests are waiting.</p>
             ) : (
@@ -71,7 +79,7 @@ export function LeaveRequests() {
               Decided
             </h2>
             {done.length === 0 ? (
-              <p className="muted">None from today on.</p>
+              <p className="muted">{paged.cursor ? "None among those shown so far." : "None from today on."}</p>
             ) : (
               <ul className="cards">
                 {done.map((l) => (
@@ -84,6 +92,7 @@ export function LeaveRequests() {
               </ul>
             )}
           </section>
+          <ShowMore paged={paged} what="leave requests" />
         </>
       ) : null}
     </Page>

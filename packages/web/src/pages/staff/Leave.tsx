@@ -1,12 +1,15 @@
-/** A staff member's own leave: request (whole days, or exact times) and where each request stands. */
+/** A staff member's own leave: request (whole days, or exact times) and where each request stands
+ * (a page at a time, by start, with "Show more"). */
 import { useId, useState } from "react";
-import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
+import { ShowMore, usePaged } from "../../components/paged";
+import { ErrorNotice, Loading, Notice, Page } from "../../components/ui";
 import { useSession } from "../../session";
 
 export function LeavePage() {
   const { call } = useSession();
   const ids = useId();
-  const list = useLoad((signal) => call("GET /api/staff/leave", { signal }), [call]);
+  const paged = usePaged((cursor, signal) => call("GET /api/staff/leave", { query: { cursor }, signal }), [call]);
+  const list = paged.first;
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
   const [reason, setReason] = useState("");
@@ -32,7 +35,7 @@ export function LeavePage() {
     }
   }
 
-  const items = list.data?.items ?? [];
+  const items = paged.items;
   return (
     <Page title="My leave">
       <form
@@ -89,6 +92,7 @@ export function LeavePage() {
           </tbody>
         </table>
       ) : null}
+      <ShowMore paged={paged} what="of my leave" />
     </Page>
   );
 }
