@@ -19,6 +19,9 @@ import {
   deactivateTypeSchema,
   doctorPathSchema,
   listDoctorsQuerySchema,
+  reactivateClinicSchema,
+  reactivateDoctorSchema,
+  reactivateTypeSchema,
   typePathSchema,
   updateClinicSchema,
   updateDoctorSchema,
@@ -29,7 +32,7 @@ import { staffPathSchema, staffRecordSchema } from "@carebook/core/admin/staff";
 import type { AdminClinicView, AdminDoctorView, AdminTypeView, RegionSettingsView } from "@carebook/core/admin/schemas";
 import type { StaffView } from "@carebook/core/admin/staff";
 import type { deactivateClinic } from "@carebook/core/admin/clinics";
-import type { deactivateDoctor } from "@carebook/core/admin/doctors";
+import type { deactivateDoctor, updateDoctor } from "@carebook/core/admin/doctors";
 import { returns, type Result } from "./contract";
 import type { RouteDefinition } from "./routes";
 
@@ -70,6 +73,15 @@ export const adminRoutes = {
     response: returns<{ clinic: AdminClinicView; changed: boolean; futureBookings: Result<typeof deactivateClinic>["futureBookings"] }>(),
     request: { path: clinicPathSchema, body: deactivateClinicSchema },
   },
+  "POST /api/admin/clinics/{clinicId}/reactivate": {
+    handler: "functions/api/admin/manage-clinics.reactivate",
+    table: "write",
+    roles: { admin: "clinic" },
+    description: "Bring an inactive clinic back into the catalog (an active one: changed false; audited)",
+    success: 200,
+    response: returns<{ clinic: AdminClinicView; changed: boolean }>(),
+    request: { path: clinicPathSchema, body: reactivateClinicSchema },
+  },
   "GET /api/admin/doctors": {
     handler: "functions/api/admin/manage-doctors.list",
     table: "read",
@@ -92,9 +104,10 @@ export const adminRoutes = {
     handler: "functions/api/admin/manage-doctors.update",
     table: "write",
     roles: { admin: "clinic" },
-    description: "Change a doctor's name, skills, languages, clinics or account link; 409 if future bookings would lose their doctor (audited per clinic)",
+    description:
+      "Change a doctor's name, skills, languages, clinics or account link; 409 if future bookings would lose their doctor, unless reassign (moved as on deactivation, see outcome; audited per clinic)",
     success: 200,
-    response: returns<{ doctor: AdminDoctorView; changed: string[] }>(),
+    response: returns<{ doctor: AdminDoctorView; changed: string[]; outcome: Result<typeof updateDoctor>["outcome"] }>(),
     request: { path: doctorPathSchema, body: updateDoctorSchema },
   },
   "POST /api/admin/doctors/{doctorId}/deactivate": {
@@ -105,6 +118,15 @@ export const adminRoutes = {
     success: 200,
     response: returns<{ doctor: AdminDoctorView; changed: boolean; outcome: NonNullable<Result<typeof deactivateDoctor>["outcome"]> | null }>(),
     request: { path: doctorPathSchema, body: deactivateDoctorSchema },
+  },
+  "POST /api/admin/doctors/{doctorId}/reactivate": {
+    handler: "functions/api/admin/manage-doctors.reactivate",
+    table: "write",
+    roles: { admin: "clinic" },
+    description: "Make an inactive doctor bookable again; 409 DOCTOR_HAS_NO_ACTIVE_CLINIC when all their clinics are inactive (an active one: changed false; audited per clinic)",
+    success: 200,
+    response: returns<{ doctor: AdminDoctorView; changed: boolean }>(),
+    request: { path: doctorPathSchema, body: reactivateDoctorSchema },
   },
   "GET /api/admin/types": {
     handler: "functions/api/admin/manage-types.list",
@@ -141,6 +163,15 @@ export const adminRoutes = {
     success: 200,
     response: returns<{ type: AdminTypeView; changed: boolean }>(),
     request: { path: typePathSchema, body: deactivateTypeSchema },
+  },
+  "POST /api/admin/types/{typeId}/reactivate": {
+    handler: "functions/api/admin/manage-types.reactivate",
+    table: "write",
+    roles: { admin: "any" },
+    description: "Make an inactive appointment type bookable again; 409 TYPE_NOT_OFFERABLE when its settings break the type's rules (an active one: changed false; audited)",
+    success: 200,
+    response: returns<{ type: AdminTypeView; changed: boolean }>(),
+    request: { path: typePathSchema, body: reactivateTypeSchema },
   },
   "GET /api/admin/region": {
     handler: "functions/api/admin/manage-region.get",

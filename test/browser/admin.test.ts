@@ -2,8 +2,10 @@
  * The administrator's and support's screens in a real browser: the metrics dashboard shows
  * appointments booked through the API (aggregated asynchronously from events), the audit log
  * finds an appointment's entries and pages by cursor, clinics / visit types / doctors are
- * created, edited (with the API's 400 details and 409s shown) and deactivated, a doctor's leave
- * is approved with its outcome, and support cancels a caller's appointment with a reason.
+ * created, edited (with the API's 400 details and 409s shown), deactivated and reactivated, a
+ * visit type's questionnaire is written in the editor (keyboard: add, reorder), a doctor leaving
+ * a clinic has their booking moved ("save and move them"), a doctor's leave is approved with its
+ * outcome, and support cancels a caller's appointment with a reason.
  * axe on every page with data shown; a screenshot of each; no console errors.
  *
  * Days far ahead (weeks 31–34), Amsterdam Zuid for the metrics: other browser files book in
@@ -80,6 +82,37 @@ function dateIn(zone: string, ms = Date.now()): string {
   return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(ms);
 }
 const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+/** The id of the element that has focus. */
+const focusedId = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id);
+const focusedLabel = (page: Page) =>
+  page.evaluate(
+    () => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute("aria-label"),
+  );
+
+/**
+ * Gives the doctor hours at Amsterdam Zuid on `day` (09:00–10:00), then books every Amsterdam
+ * doctor free at 09:00, so one booking is theirs and no one is free to take it over.
+ */
+async function bookEveryAmsterdamDoctor(doctorId: string, day: string) {
+  const hours = await api("POST", "/api/staff/availability", {
+    token: await signIn(ADMIN),
+    body: { doctorId, overrides: [{ date: day, intervals: [{ start: "09:00", end: "10:00" }] }] },
+  });
+  expect(hours.status, JSON.stringify(hours.body)).toBe(200);
+  const first = await newPatient("Deactivation 0");
+  const slot = (await slots(first.token, { clinicId: AMSTERDAM, from: day, to: day })).find((x) => x.localStart.startsWith(`${day}T09:00`))!;
+  expect(slot.freeDoctors).toBe(4);
+  const booked: string[] = [];
+  for (let i = 0; i < slot.freeDoctors; i++) {
+    const patient = i === 0 ? first : await newPatient(`Deactivation ${i}`);
+    const res = await book(patient.token, slot.start, { clinicId: AMSTERDAM });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    booked.push(res.body.doctor.id);
+  }
+  expect(booked).toContain(doctorId);
+}
 
 describe("admin", () => {
   it("metrics: appointments booked through the API show in the totals, the charts and their tables", async () => {
@@ -281,10 +314,20 @@ describe("admin", () => {
     await page.getByText(`Browser Clinic ${suffix} South is inactive`).waitFor();
     expect(await row.locator(".badge").textContent()).toBe("Inactive");
     await expectNoAxeViolations(page, "admin clinics (one inactive)");
+
+    // And back: patients find it again.
+    await page.getByRole("button", { name: `Reactivate Browser Clinic ${suffix} South` }).click();
+    await page.getByRole("heading", { level: 2, name: `Reactivate Browser Clinic ${suffix} South?` }).waitFor();
+    await expectNoAxeViolations(page, "admin clinics (reactivate)");
+    await page.getByRole("button", { name: "Reactivate", exact: true }).click();
+    await page.getByText(`Browser Clinic ${suffix} South is active again`).waitFor();
+    expect(await row.locator(".badge").textContent()).toBe("Active");
+    const listed = await api("GET", "/api/clinics", { token: (await newPatient("Clinic Finder")).token });
+    expect(listed.body.clinics.map((c: { id: string }) => c.id)).toContain(`browser-${suffix}`);
     await close(s);
   });
 
-  it("visit types: add (the API's 400 shown at its field), edit, deactivate", async () => {
+  it("visit types: add with a questionnaire written in the editor (its checks and the API's 400 at their fields), edit, deactivate, reactivate", async () => {
     const suffix = randomUUID().slice(0, 8);
     const s = await open(ADMIN);
     const { page } = s;
@@ -299,11 +342,52 @@ describe("admin", () => {
     await page.getByLabel("Name").fill(`Browser check-up ${suffix}`);
     await page.getByLabel("Duration (minutes)").fill("22");
     await page.getByLabel("A nurse checks the patient's answers before the visit is confirmed").check();
+    const editor = page.getByRole("group", { name: "Questionnaire", exact: true });
+    const question = (n: number) => editor.getByRole("group", { name: `Question ${n}`, exact: true });
+    await question(1).waitFor();
+    await screenshot(page, "admin-type-questionnaire-editor");
+    await expectNoAxeViolations(page, "admin visit types (questionnaire editor)");
+
+    // The form's own checks, each at its field.
     await page.getByRole("button", { name: "Add visit type" }).click();
     await page.getByText("Duration: must be a multiple of 5 minutes").waitFor();
-    await page.getByText("Choose the visit type whose questionnaire to use").waitFor();
+    await editor.getByText("Give the questionnaire a title").waitFor();
+    await question(1).getByText("Enter the question").waitFor();
+    expect(await question(1).getByLabel("Question text").getAttribute("aria-invalid")).toBe("true");
+    await expectNoAxeViolations(page, "admin visit types (questionnaire with errors)");
     await page.getByLabel("Duration (minutes)").fill("20");
-    await page.getByLabel("Use the questionnaire of").selectOption("vaccination");
+
+    await editor.getByLabel("Title").fill(`Before your check-up ${suffix}`);
+    await question(1).getByLabel("Question text").fill("Do you have a fever today?");
+    await question(1).getByLabel("Question id").fill("fever");
+    // Adding a question by keyboard puts focus in its text field.
+    await editor.getByRole("button", { name: "Add a question" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => focusedId(page)).toBe(await question(2).getByLabel("Question text").getAttribute("id"));
+    await page.keyboard.type("Which arm?");
+    await question(2).getByLabel("Question id").fill("arm");
+    await question(2).getByLabel("Answer", { exact: true }).selectOption("choice");
+    await question(2).getByLabel("Options, one per line").fill("Left\nRight");
+    await editor.getByRole("button", { name: "Add a question" }).click();
+    await question(3).getByLabel("Question text").fill("Your temperature in °C");
+    await question(3).getByLabel("Question id").fill("temperature");
+    await question(3).getByLabel("Answer", { exact: true }).selectOption("number");
+    await question(3).getByLabel("Smallest answer").fill("34");
+    await question(3).getByLabel("Largest answer").fill("43");
+    await question(3).getByLabel("An answer is required").uncheck();
+    // A fourth, removed again.
+    await editor.getByRole("button", { name: "Add a question" }).click();
+    await question(4).getByRole("button", { name: "Remove, question 4" }).click();
+    await expect.poll(() => question(4).count()).toBe(0);
+    // Moved up by keyboard: focus stays on its button, and the change is announced.
+    await question(3).getByRole("button", { name: "Move up, question 3" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => question(2).getByLabel("Question text").inputValue()).toBe("Your temperature in °C");
+    await expect.poll(() => focusedLabel(page)).toBe("Move up, question 2");
+    await editor.getByText("Question 3 moved up: it is question 2 now.").waitFor();
+    await screenshot(page, "admin-type-questionnaire-written");
+    await expectNoAxeViolations(page, "admin visit types (questionnaire written)");
+
     // Without notice the pre-screening cannot finish before the visit: the API says so (400),
     // and its message shows at the field.
     await page.getByRole("button", { name: "Add visit type" }).click();
@@ -316,9 +400,21 @@ describe("admin", () => {
     await page.getByText(`Added Browser check-up ${suffix}.`).waitFor();
     const row = page.locator(`tr[data-type="browser-${suffix}"]`);
     expect(await row.locator("td").first().textContent()).toMatch(/^20 min/);
-    expect(await row.textContent()).toContain("Yes: Before your vaccination");
+    expect(await row.textContent()).toContain(`Yes: Before your check-up ${suffix}`);
+    // Stored as written, in the order shown.
+    const admin = await signIn(ADMIN);
+    const storedType = async () =>
+      (await api("GET", "/api/admin/types", { token: admin })).body.types.find((t: { id: string }) => t.id === `browser-${suffix}`);
+    const stored = await storedType();
+    expect(stored.prescreening.questionnaire.questions).toEqual([
+      { id: "fever", kind: "yes-no", text: "Do you have a fever today?", required: true },
+      { id: "temperature", kind: "number", text: "Your temperature in °C", required: false, min: 34, max: 43 },
+      { id: "arm", kind: "choice", text: "Which arm?", required: true, options: ["Left", "Right"] },
+    ]);
 
+    // Editing other settings leaves the questionnaire as it is (shown in the editor, not re-sent).
     await page.getByRole("button", { name: `Edit Browser check-up ${suffix}` }).click();
+    expect(await question(2).getByLabel("Question text").inputValue()).toBe("Your temperature in °C");
     await page.getByLabel("Duration (minutes)").fill("25");
     await page.getByLabel("Use the region's default reminder times").uncheck();
     await page.getByLabel("Minutes before the start").fill("2880, 60");
@@ -331,6 +427,14 @@ describe("admin", () => {
     await page.getByRole("button", { name: "Deactivate", exact: true }).click();
     await page.getByText(`Browser check-up ${suffix} is inactive`).waitFor();
     expect(await row.locator(".badge").textContent()).toBe("Inactive");
+
+    await page.getByRole("button", { name: `Reactivate Browser check-up ${suffix}` }).click();
+    await page.getByRole("heading", { level: 2, name: `Reactivate Browser check-up ${suffix}?` }).waitFor();
+    await expectNoAxeViolations(page, "admin visit types (reactivate)");
+    await page.getByRole("button", { name: "Reactivate", exact: true }).click();
+    await page.getByText(`Browser check-up ${suffix} is active again`).waitFor();
+    expect(await row.locator(".badge").textContent()).toBe("Active");
+    expect((await storedType()).active).toBe(true);
     await close(s);
   });
 
@@ -358,24 +462,7 @@ describe("admin", () => {
     expect(await row.textContent()).toContain("en, nl");
 
     // One day's hours, and a booking at a time every Amsterdam doctor takes: one is theirs.
-    const admin = await signIn(ADMIN);
-    const day = weekdayAhead(34, 4);
-    const hours = await api("POST", "/api/staff/availability", {
-      token: admin,
-      body: { doctorId, overrides: [{ date: day, intervals: [{ start: "09:00", end: "10:00" }] }] },
-    });
-    expect(hours.status, JSON.stringify(hours.body)).toBe(200);
-    const first = await newPatient("Deactivation 0");
-    const slot = (await slots(first.token, { clinicId: AMSTERDAM, from: day, to: day })).find((x) => x.localStart.startsWith(`${day}T09:00`))!;
-    expect(slot.freeDoctors).toBe(4);
-    const booked: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const patient = i === 0 ? first : await newPatient(`Deactivation ${i}`);
-      const res = await book(patient.token, slot.start, { clinicId: AMSTERDAM });
-      expect(res.status, JSON.stringify(res.body)).toBe(201);
-      booked.push(res.body.doctor.id);
-    }
-    expect(booked).toContain(doctorId);
+    await bookEveryAmsterdamDoctor(doctorId, weekdayAhead(34, 4));
 
     await page.getByRole("button", { name: `Deactivate ${name}` }).click();
     await page.getByRole("button", { name: "Deactivate", exact: true }).click();
@@ -388,6 +475,46 @@ describe("admin", () => {
     await expectNoAxeViolations(page, "admin doctors (re-assignment outcome)");
     await page.getByRole("button", { name: "Done" }).click();
     await expect.poll(() => row.locator(".badge").textContent()).toBe("Inactive");
+
+    await page.getByRole("button", { name: `Reactivate ${name}` }).click();
+    await page.getByRole("heading", { level: 2, name: `Reactivate ${name}?` }).waitFor();
+    await expectNoAxeViolations(page, "admin doctors (reactivate)");
+    await page.getByRole("button", { name: "Reactivate", exact: true }).click();
+    await page.getByText(`${name} is active again`).waitFor();
+    expect(await row.locator(".badge").textContent()).toBe("Active");
+    await close(s);
+  });
+
+  it("doctors: leaving a clinic with a booking offers to save and move it, and shows what happened", async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const doctorId = `browser-move-${suffix}`;
+    const name = `Dr Mover ${suffix}`;
+    const created = await api("POST", "/api/admin/doctors", {
+      token: await signIn(ADMIN),
+      body: { doctorId, name, clinicIds: [AMSTERDAM, LONDON], skills: ["general-practice"], languages: ["en"] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await bookEveryAmsterdamDoctor(doctorId, weekdayAhead(35, 4));
+
+    const s = await open(ADMIN);
+    const { page } = s;
+    await page.goto("/admin/doctors");
+    await heading(page, "Doctors");
+    const row = page.locator(`tr[data-doctor="${doctorId}"]`);
+    await row.waitFor();
+    await page.getByRole("button", { name: `Edit ${name}` }).click();
+    await page.getByRole("group", { name: "Works at" }).getByLabel("Amsterdam Zuid").uncheck();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText("1 future appointment(s) would lose their doctor.").waitFor();
+    await screenshot(page, "admin-doctor-edit-strands-bookings");
+    await expectNoAxeViolations(page, "admin doctors (edit would strand a booking)");
+    await page.getByRole("button", { name: "Save and move them" }).click();
+    // Every other Amsterdam doctor is booked then: the patient is asked to choose a new time.
+    await page.getByText("0 appointment(s) re-assigned to other doctors; 1 patient(s) asked to choose a new time.").waitFor();
+    await expectNoAxeViolations(page, "admin doctors (edit outcome)");
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.getByText(`Saved ${name}: clinics changed.`).waitFor();
+    expect(await row.locator("td").first().textContent()).toBe("London Central");
     await close(s);
   });
 

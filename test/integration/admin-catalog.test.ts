@@ -2,7 +2,9 @@
  * Administrators manage the catalog — clinics, doctors, appointment types, the region's
  * settings — against the shared local runtime: validation (400), duplicates and stranded
  * bookings (409), audit entries written with each change (and chained), and what patients see
- * afterwards (GET /api/clinics, GET /api/appointments/types, slot search).
+ * afterwards (GET /api/clinics, GET /api/appointments/types, slot search). Deactivated clinics,
+ * doctors and types come back with reactivation and are booked again; a doctor leaving a clinic
+ * with `reassign` has their bookings moved (or their patients asked to choose).
  *
  * Every clinic, doctor and type here is this file's own (random ids, a skill no demo doctor
  * has), so the demo catalog other files book against is never touched; the region's settings
@@ -11,6 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { verifyChains } from "@carebook/core/audit/verify";
+import { DateTime } from "luxon";
 import { api, newPatient, signIn, testDb, weekdayAhead, type ApiResponse } from "./harness";
 
 const DAY = weekdayAhead(15, 2); // this file's own Tuesday (London date; Berlin's too)
@@ -431,6 +434,243 @@ describe("appointment types", () => {
 
     const entries = await auditOf("appointmentType", setup.typeId);
     expect(entries.map((e) => e.action)).toEqual(["appointmentType.created", "appointmentType.deactivated"]);
+  });
+});
+
+describe("reactivation", () => {
+  /** Deactivates what `path` names (200), then reactivates it: the answer. */
+  async function deactivated(path: string) {
+    expectStatus(await asAdmin("POST", `${path}/deactivate`, {}), 200);
+  }
+
+  /** Slots are offered again, and a patient books one. */
+  async function expectBookableAgain(setup: { clinicId: string; typeId: string; doctorId: string }) {
+    const booking = await bookFirstSlot(setup);
+    expect(booking.status).toBe("booked");
+    const seen = await api("GET", `/api/appointments/${booking.id}`, { token: booking.token });
+    expect(seen.body.doctor.id).toBe(setup.doctorId);
+  }
+
+  it("brings a clinic back into the catalog: patients find it and book there again; idempotent, audited", async () => {
+    const setup = await bookableSetup();
+    const path = `/api/admin/clinics/${setup.clinicId}`;
+    await deactivated(path);
+    expectError(await slotSearch(setup), 404, "NOT_FOUND");
+
+    const res = await asAdmin("POST", `${path}/reactivate`, {});
+    expectStatus(res, 200);
+    expect(res.body).toMatchObject({ changed: true, clinic: { id: setup.clinicId, active: true } });
+    expect(ids((await api("GET", "/api/clinics", { token: patient.token })).body.clinics)).toContain(setup.clinicId);
+    await expectBookableAgain(setup);
+
+    const again = await asAdmin("POST", `${path}/reactivate`, {});
+    expectStatus(again, 200);
+    expect(again.body).toMatchObject({ changed: false, clinic: { active: true, updatedAt: res.body.clinic.updatedAt } });
+
+    const entries = await auditOf("clinic", setup.clinicId);
+    expect(entries.map((e) => e.action)).toEqual(["clinic.created", "clinic.deactivated", "clinic.reactivated"]);
+    expect(entries[2]!.details).toEqual({ before: { active: false }, after: { active: true } });
+
+    expectError(await asAdmin("POST", `${path}/reactivate`, { force: true }), 400, "VALIDATION_FAILED");
+    // Clinics are reached through the admin's own (as for deactivation): an unknown one is not theirs.
+    expectError(await asAdmin("POST", `/api/admin/clinics/${uniqueId("clinic")}/reactivate`, {}), 403, "NOT_YOUR_CLINIC");
+  });
+
+  it("brings a doctor back: their times are offered and booked again; idempotent, audited per clinic", async () => {
+    const setup = await bookableSetup();
+    const path = `/api/admin/doctors/${setup.doctorId}`;
+    await deactivated(path);
+    expect((await slotSearch(setup)).body.slots).toEqual([]);
+
+    const res = await asAdmin("POST", `${path}/reactivate`, {});
+    expectStatus(res, 200);
+    expect(res.body).toMatchObject({ changed: true, doctor: { id: setup.doctorId, active: true } });
+    await expectBookableAgain(setup);
+    expect((await asAdmin("POST", `${path}/reactivate`, {})).body).toMatchObject({ changed: false, doctor: { active: true } });
+
+    const entries = await auditOf("doctor", setup.doctorId);
+    expect(entries.map((e) => [e.action, e.clinicId])).toEqual([
+      ["doctor.created", setup.clinicId],
+      ["doctor.deactivated", setup.clinicId],
+      ["doctor.reactivated", setup.clinicId],
+    ]);
+    expect(entries[2]!.details).toEqual({ before: { active: false }, after: { active: true }, activeClinicIds: [setup.clinicId] });
+    expectError(await asAdmin("POST", `/api/admin/doctors/${uniqueId("doctor")}/reactivate`, {}), 404, "NOT_FOUND");
+  });
+
+  it("refuses a doctor whose clinics are all inactive (409 DOCTOR_HAS_NO_ACTIVE_CLINIC), until one is active again", async () => {
+    const clinic = await createClinic();
+    const doctor = await createDoctor([clinic.id]);
+    await deactivated(`/api/admin/doctors/${doctor.id}`);
+    await deactivated(`/api/admin/clinics/${clinic.id}`);
+
+    const refused = await asAdmin("POST", `/api/admin/doctors/${doctor.id}/reactivate`, {});
+    expectError(refused, 409, "DOCTOR_HAS_NO_ACTIVE_CLINIC");
+    expect(refused.body.error.details).toEqual({ doctorId: doctor.id, inactiveClinicIds: [clinic.id] });
+    expect(refused.body.error.message).toMatch(/inactive/);
+    const { data: still } = await testDb().doctor.get({ doctorId: doctor.id }).go({ consistent: true });
+    expect(still!.active).toBe(false);
+
+    expectStatus(await asAdmin("POST", `/api/admin/clinics/${clinic.id}/reactivate`, {}), 200);
+    const res = await asAdmin("POST", `/api/admin/doctors/${doctor.id}/reactivate`, {});
+    expectStatus(res, 200);
+    expect(res.body.doctor.active).toBe(true);
+  });
+
+  it("brings a type back: slot search and booking offer it again; idempotent, audited", async () => {
+    const setup = await bookableSetup();
+    const path = `/api/admin/types/${setup.typeId}`;
+    await deactivated(path);
+    expectError(await slotSearch(setup), 404, "NOT_FOUND");
+
+    const res = await asAdmin("POST", `${path}/reactivate`, {});
+    expectStatus(res, 200);
+    expect(res.body).toMatchObject({ changed: true, type: { id: setup.typeId, active: true } });
+    expect(ids((await api("GET", "/api/appointments/types", { token: patient.token })).body.types)).toContain(setup.typeId);
+    await expectBookableAgain(setup);
+    expect((await asAdmin("POST", `${path}/reactivate`, {})).body).toMatchObject({ changed: false });
+
+    const entries = await auditOf("appointmentType", setup.typeId);
+    expect(entries.map((e) => [e.action, e.clinicId])).toEqual([
+      ["appointmentType.created", "region"],
+      ["appointmentType.deactivated", "region"],
+      ["appointmentType.reactivated", "region"],
+    ]);
+    expectError(await asAdmin("POST", `/api/admin/types/${uniqueId("type")}/reactivate`, {}), 404, "NOT_FOUND");
+  });
+
+  it("refuses a type whose stored settings break the type's rules (409 TYPE_NOT_OFFERABLE with the issues) until they are corrected", async () => {
+    const type = await createType();
+    await deactivated(`/api/admin/types/${type.id}`);
+    // Stored around the API (as data older than a rule could be): pre-screening without a questionnaire.
+    await testDb().appointmentType.patch({ typeId: type.id }).set({ requiresPrescreening: true }).go();
+
+    const refused = await asAdmin("POST", `/api/admin/types/${type.id}/reactivate`, {});
+    expectError(refused, 409, "TYPE_NOT_OFFERABLE");
+    expect(refused.body.error.details).toEqual({
+      typeId: type.id,
+      issues: [expect.objectContaining({ path: "prescreening", message: expect.stringContaining("questionnaire") })],
+    });
+    expect(ids((await api("GET", "/api/appointments/types", { token: patient.token })).body.types)).not.toContain(type.id);
+
+    // An inactive type can be corrected, then reactivated.
+    expectStatus(await asAdmin("PUT", `/api/admin/types/${type.id}`, { requiresPrescreening: false }), 200);
+    expect((await asAdmin("POST", `/api/admin/types/${type.id}/reactivate`, {})).body).toMatchObject({ changed: true, type: { active: true } });
+  });
+});
+
+describe("a doctor leaving a clinic with reassign", () => {
+  /**
+   * Clinic C with doctors A (at C and at another clinic; speaks Japanese, so Japanese-speaking
+   * patients get them) working DAY 09:00–12:00, and B (at C only) working 10:00–12:00.
+   * A type of 20 minutes, no buffers: both doctors' grids meet at 10:00.
+   */
+  async function twoDoctors() {
+    const skill = `skill-${randomUUID().slice(0, 8)}`;
+    const [clinic, other] = [await createClinic(), await createClinic()];
+    const type = await createType({ requiredSkill: skill, bufferAfterMinutes: 0 });
+    const a = await createDoctor([clinic.id, other.id], { skills: [skill], languages: ["ja", "en"] });
+    const b = await createDoctor([clinic.id], { skills: [skill], languages: ["en"] });
+    const hours = (start: string) => [{ start, end: "12:00" }];
+    const week = (tue: Array<{ start: string; end: string }>) => ({ mon: [], tue, wed: [], thu: [], fri: [], sat: [], sun: [] });
+    await testDb().doctor.patch({ doctorId: a.id }).set({ template: week(hours("09:00")) }).go();
+    await testDb().doctor.patch({ doctorId: b.id }).set({ template: week(hours("10:00")) }).go();
+    return { clinicId: clinic.id, otherClinicId: other.id, typeId: type.id, a: a.id, b: b.id };
+  }
+
+  /** DAY at a Berlin wall-clock time (the test clinics' zone), as the API's UTC instant. */
+  const at = (hhmm: string) => DateTime.fromISO(`${DAY}T${hhmm}`, { zone: "Europe/Berlin" }).toUTC().toISO({ suppressMilliseconds: true })!;
+
+  async function japaneseBooking(setup: { clinicId: string; typeId: string }, hhmm: string) {
+    const p = await newPatient("Yui Tanaka");
+    expectStatus(await api("PUT", "/api/me", { token: p.token, body: { name: "Yui Tanaka", preferredLanguage: "ja" } }), 200);
+    const res = await api("POST", "/api/appointments", { token: p.token, body: { typeId: setup.typeId, clinicId: setup.clinicId, start: at(hhmm) } });
+    expectStatus(res, 201);
+    return { id: res.body.id as string, start: res.body.start as string, doctorId: res.body.doctor.id as string, token: p.token };
+  }
+
+  it("moves each booking to a free doctor of the clinic at the same time, else asks the patient to choose; no double booking", async () => {
+    const setup = await twoDoctors();
+    const early = await japaneseBooking(setup, "09:00"); // only A works then
+    const late = await japaneseBooking(setup, "10:00"); // A by language; B is free then
+    expect([early.doctorId, late.doctorId]).toEqual([setup.a, setup.a]);
+    const path = `/api/admin/doctors/${setup.a}`;
+
+    // Without reassign: refused, listing both, nothing changed.
+    const refused = await asAdmin("PUT", path, { clinicIds: [setup.otherClinicId] });
+    expectError(refused, 409, "DOCTOR_HAS_BOOKINGS");
+    expect(refused.body.error.details.appointments.map((x: { id: string }) => x.id)).toEqual([early.id, late.id]);
+
+    const res = await asAdmin("PUT", path, { clinicIds: [setup.otherClinicId], reassign: true });
+    expectStatus(res, 200);
+    expect(res.body.changed).toEqual(["clinicIds"]);
+    expect(res.body.doctor.clinicIds).toEqual([setup.otherClinicId]);
+    expect(res.body.outcome.reassigned).toEqual([{ appointmentId: late.id, start: late.start, toDoctorId: setup.b }]);
+    expect(res.body.outcome.needsReschedule).toEqual([{ appointmentId: early.id, start: early.start, offers: expect.any(Array) }]);
+    // Offered: the nearest free times at the clinic (B's; none of them A's any more).
+    const offers = res.body.outcome.needsReschedule[0].offers as Array<{ start: string }>;
+    expect(offers.length).toBeGreaterThan(0);
+    expect(offers.every((o) => o.start >= at("10:00"))).toBe(true);
+
+    const moved = await api("GET", `/api/appointments/${late.id}`, { token: late.token });
+    expect(moved.body).toMatchObject({ status: "booked", start: late.start, doctor: { id: setup.b } });
+    const asked = await api("GET", `/api/appointments/${early.id}`, { token: early.token });
+    expect(asked.body).toMatchObject({ status: "booked", start: early.start, doctor: { id: setup.a }, needsReschedule: { reason: "availability" } });
+
+    // B holds 10:00 now, A is gone from the clinic: nobody else gets that time.
+    const third = await newPatient("Late Comer");
+    const taken = await api("POST", "/api/appointments", { token: third.token, body: { typeId: setup.typeId, clinicId: setup.clinicId, start: late.start } });
+    expectError(taken, 409, "SLOT_TAKEN");
+    const { data: claims } = await testDb().claim.scan
+      .where((attr, op) => `${op.eq(attr.appointmentId, late.id)} AND ${op.begins(attr.resource, "doctor#")}`)
+      .go({ pages: "all" });
+    expect(claims.length).toBeGreaterThan(0);
+    expect(new Set(claims.map((c) => c.resource))).toEqual(new Set([`doctor#${setup.b}`]));
+
+    const updates = (await auditOf("doctor", setup.a)).filter((e) => e.action === "doctor.updated");
+    expect(updates.map((e) => e.clinicId).sort()).toEqual([setup.clinicId, setup.otherClinicId].sort());
+    expect(updates[0]!.details).toMatchObject({ before: { clinicIds: [setup.clinicId, setup.otherClinicId] }, after: { clinicIds: [setup.otherClinicId] }, reassign: true });
+    const { data: reassignedEntries } = await testDb().auditEntry.query.bySubject({ subjectType: "appointment", subjectId: late.id }).go({ pages: "all", consistent: true });
+    expect(reassignedEntries.map((e) => e.action)).toContain("appointment.reassigned");
+  });
+
+  it("moves the bookings that need a skill the doctor loses, the same way", async () => {
+    const setup = await twoDoctors();
+    const early = await japaneseBooking(setup, "09:00");
+    const late = await japaneseBooking(setup, "10:00");
+    const res = await asAdmin("PUT", `/api/admin/doctors/${setup.a}`, { skills: ["something-else"], reassign: true });
+    expectStatus(res, 200);
+    expect(res.body.changed).toEqual(["skills"]);
+    expect(res.body.outcome.reassigned.map((r: { appointmentId: string }) => r.appointmentId)).toEqual([late.id]);
+    expect(res.body.outcome.needsReschedule.map((r: { appointmentId: string }) => r.appointmentId)).toEqual([early.id]);
+    // Still at the clinic, but no longer offered for the type.
+    const slots = await slotSearch(setup);
+    expect(slots.body.slots.length).toBeGreaterThan(0);
+    expect(slots.body.slots.every((slot: { localStart: string }) => slot.localStart >= `${DAY}T10:00`)).toBe(true);
+  });
+
+  it("sent again once saved, changes nothing and finishes the moves a crash cut short", async () => {
+    const setup = await twoDoctors();
+    const late = await japaneseBooking(setup, "10:00");
+    // As if the change had committed and the process died before moving anything.
+    await testDb().doctor.patch({ doctorId: setup.a }).set({ clinicIds: [setup.otherClinicId] }).go();
+    const body = { clinicIds: [setup.otherClinicId], reassign: true };
+
+    const res = await asAdmin("PUT", `/api/admin/doctors/${setup.a}`, body);
+    expectStatus(res, 200);
+    expect(res.body).toMatchObject({ changed: [], outcome: { reassigned: [{ appointmentId: late.id, toDoctorId: setup.b }], needsReschedule: [] } });
+    // Nothing is left to move the next time.
+    const again = await asAdmin("PUT", `/api/admin/doctors/${setup.a}`, body);
+    expect(again.body).toMatchObject({ changed: [], outcome: { reassigned: [], needsReschedule: [] } });
+  });
+
+  it("answers outcome null for a change that takes nothing away, and reassign alone is no change (400)", async () => {
+    const setup = await twoDoctors();
+    const res = await asAdmin("PUT", `/api/admin/doctors/${setup.b}`, { languages: ["en", "de"], reassign: true });
+    expectStatus(res, 200);
+    expect(res.body).toMatchObject({ changed: ["languages"], outcome: null });
+    expectError(await asAdmin("PUT", `/api/admin/doctors/${setup.b}`, { reassign: true }), 400, "VALIDATION_FAILED");
+    expectInvalid(await asAdmin("PUT", `/api/admin/doctors/${setup.b}`, { name: "Dr B", reassign: "yes" }), "reassign");
   });
 });
 

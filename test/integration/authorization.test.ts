@@ -131,6 +131,13 @@ async function adminCreated(path: string, body: Record<string, unknown>): Promis
   if (res.status !== 201) throw new Error(`fixture ${path} failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id as string;
 }
+/** Something an admin created, then deactivated, for the call to reactivate: its path. */
+async function adminDeactivated(path: string, body: Record<string, unknown>): Promise<string> {
+  const itemPath = `${path}/${await adminCreated(path, body)}`;
+  const res = await api("POST", `${itemPath}/deactivate`, { token: tokens.admin, body: {} });
+  if (res.status !== 200) throw new Error(`fixture ${itemPath}/deactivate failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return itemPath;
+}
 const fixed = (path: string, body?: unknown) => async () => ({ path, body });
 
 // ---------------------------------------------------------------------------------------
@@ -234,6 +241,10 @@ const matrix = {
     expect: "401 403 403 403 403 403 200 403",
     request: async () => ({ path: `/api/admin/clinics/${await adminCreated("/api/admin/clinics", matrixClinic())}/deactivate`, body: {} }),
   },
+  "POST /api/admin/clinics/{clinicId}/reactivate": {
+    expect: "401 403 403 403 403 403 200 403",
+    request: async () => ({ path: `${await adminDeactivated("/api/admin/clinics", matrixClinic())}/reactivate`, body: {} }),
+  },
   "GET /api/admin/doctors": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/doctors") },
   "POST /api/admin/doctors": { expect: "401 403 403 403 403 403 201 403", request: async () => ({ path: "/api/admin/doctors", body: matrixDoctor() }) },
   "PUT /api/admin/doctors/{doctorId}": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/doctors/amelia-hughes", { name: "Dr Amelia Hughes" }) },
@@ -241,12 +252,20 @@ const matrix = {
     expect: "401 403 403 403 403 403 200 403",
     request: async () => ({ path: `/api/admin/doctors/${await adminCreated("/api/admin/doctors", matrixDoctor())}/deactivate`, body: {} }),
   },
+  "POST /api/admin/doctors/{doctorId}/reactivate": {
+    expect: "401 403 403 403 403 403 200 403",
+    request: async () => ({ path: `${await adminDeactivated("/api/admin/doctors", matrixDoctor())}/reactivate`, body: {} }),
+  },
   "GET /api/admin/types": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/types") },
   "POST /api/admin/types": { expect: "401 403 403 403 403 403 201 403", request: async () => ({ path: "/api/admin/types", body: matrixType() }) },
   "PUT /api/admin/types/{typeId}": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/types/general-consultation", { name: "General consultation" }) },
   "POST /api/admin/types/{typeId}/deactivate": {
     expect: "401 403 403 403 403 403 200 403",
     request: async () => ({ path: `/api/admin/types/${await adminCreated("/api/admin/types", matrixType())}/deactivate`, body: {} }),
+  },
+  "POST /api/admin/types/{typeId}/reactivate": {
+    expect: "401 403 403 403 403 403 200 403",
+    request: async () => ({ path: `${await adminDeactivated("/api/admin/types", matrixType())}/reactivate`, body: {} }),
   },
   "GET /api/admin/region": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/region") },
   "PUT /api/admin/region": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/region", { retentionDays: 90 }) },

@@ -1,4 +1,4 @@
-import { createClinic, deactivateClinic, listAdminClinics, updateClinic } from "@carebook/core/admin/clinics";
+import { createClinic, deactivateClinic, listAdminClinics, reactivateClinic, updateClinic } from "@carebook/core/admin/clinics";
 import { adminClinicView } from "@carebook/core/admin/schemas";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
@@ -36,4 +36,14 @@ export const deactivate = httpHandler("POST /api/admin/clinics/{clinicId}/deacti
     access: request.caller.access,
   });
   return json(200, { clinic: adminClinicView(clinic), changed, futureBookings });
+});
+
+/** Back in the catalog; idempotent (an active clinic answers `changed: false`). */
+export const reactivate = httpHandler("POST /api/admin/clinics/{clinicId}/reactivate", async (request) => {
+  const { clinic, changed } = await reactivateClinic(dynamo().db, {
+    ...catalogWrite(request),
+    clinicId: request.path.clinicId,
+    access: request.caller.access,
+  });
+  return json(200, { clinic: adminClinicView(clinic), changed });
 });

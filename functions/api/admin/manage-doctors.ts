@@ -1,4 +1,4 @@
-import { createDoctor, deactivateDoctor, listAdminDoctors, updateDoctor } from "@carebook/core/admin/doctors";
+import { createDoctor, deactivateDoctor, listAdminDoctors, reactivateDoctor, updateDoctor } from "@carebook/core/admin/doctors";
 import { adminDoctorView } from "@carebook/core/admin/schemas";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
@@ -18,14 +18,16 @@ export const create = httpHandler(
   { idempotent: true },
 );
 
+/** Refused (409 DOCTOR_HAS_BOOKINGS) when leaving a clinic or a skill strands future bookings,
+ * unless `reassign: true`: then they are moved as on deactivation, listed in `outcome`. */
 export const update = httpHandler("PUT /api/admin/doctors/{doctorId}", async (request) => {
-  const { doctor, changed } = await updateDoctor(dynamo().db, {
+  const { doctor, changed, outcome } = await updateDoctor(dynamo().db, {
     ...catalogWrite(request),
     doctorId: request.path.doctorId,
     update: request.body,
     access: request.caller.access,
   });
-  return json(200, { doctor: adminDoctorView(doctor), changed });
+  return json(200, { doctor: adminDoctorView(doctor), changed, outcome });
 });
 
 /** Refused (409 DOCTOR_HAS_BOOKINGS) while the doctor has future bookings, unless `reassign: true`:
@@ -39,4 +41,14 @@ export const deactivate = httpHandler("POST /api/admin/doctors/{doctorId}/deacti
     reassign: request.body.reassign,
   });
   return json(200, { doctor: adminDoctorView(doctor), changed, outcome: outcome ?? null });
+});
+
+/** Bookable again at their active clinics (409 DOCTOR_HAS_NO_ACTIVE_CLINIC when none is); idempotent. */
+export const reactivate = httpHandler("POST /api/admin/doctors/{doctorId}/reactivate", async (request) => {
+  const { doctor, changed } = await reactivateDoctor(dynamo().db, {
+    ...catalogWrite(request),
+    doctorId: request.path.doctorId,
+    access: request.caller.access,
+  });
+  return json(200, { doctor: adminDoctorView(doctor), changed });
 });

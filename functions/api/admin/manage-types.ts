@@ -1,5 +1,11 @@
 import { adminTypeView } from "@carebook/core/admin/schemas";
-import { createAppointmentType, deactivateAppointmentType, listAdminTypes, updateAppointmentType } from "@carebook/core/admin/types";
+import {
+  createAppointmentType,
+  deactivateAppointmentType,
+  listAdminTypes,
+  reactivateAppointmentType,
+  updateAppointmentType,
+} from "@carebook/core/admin/types";
 import { dynamo } from "../../lib/env";
 import { httpHandler, json } from "../../lib/http";
 import { catalogWrite, regionId } from "./manage-common";
@@ -25,5 +31,11 @@ export const update = httpHandler("PUT /api/admin/types/{typeId}", async (reques
 
 export const deactivate = httpHandler("POST /api/admin/types/{typeId}/deactivate", async (request) => {
   const { type, changed } = await deactivateAppointmentType(dynamo().db, { ...catalogWrite(request), typeId: request.path.typeId });
+  return json(200, { type: adminTypeView(type), changed });
+});
+
+/** Bookable again (409 TYPE_NOT_OFFERABLE when its settings break the type's rules); idempotent. */
+export const reactivate = httpHandler("POST /api/admin/types/{typeId}/reactivate", async (request) => {
+  const { type, changed } = await reactivateAppointmentType(dynamo().db, { ...catalogWrite(request), typeId: request.path.typeId });
   return json(200, { type: adminTypeView(type), changed });
 });

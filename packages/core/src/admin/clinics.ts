@@ -9,6 +9,9 @@
  *   one appointment at a time, with the patient told. So while any are booked the answer is
  *   409 CLINIC_HAS_BOOKINGS with the list; `force` deactivates anyway — the bookings stay valid
  *   (reminders, reschedule within the clinic fails, cancel works) and are listed in the response.
+ * - reactivate: the clinic is back in the catalog; its doctors who are active offer times there
+ *   again. Nothing else needs to hold: a clinic's settings were checked when written. Reactivating
+ *   an active clinic changes nothing (200, `changed: false`).
  */
 import { auditEntryItem } from "../audit/entry";
 import type { Clinic, Db, StaffMember } from "../entities";
@@ -127,4 +130,25 @@ export async function deactivateClinic(
     () => changedMeanwhile(),
   );
   return { clinic: { ...current, active: false, updatedAt }, changed: true, futureBookings };
+}
+
+export async function reactivateClinic(db: Db, input: CatalogWrite & { clinicId: string; access: ClinicAccess }) {
+  input.access.clinic(input.clinicId);
+  const current = await getClinic(db, input.regionId, input.clinicId);
+  if (current.active) return { clinic: current, changed: false };
+
+  const updatedAt = nextUpdatedAt(current.updatedAt, input.now);
+  await commitChange(
+    db,
+    (tx) => [
+      // Still the inactive clinic read: a deactivation or an edit meanwhile changed `updatedAt`.
+      tx.clinic.patch({ clinicId: current.clinicId }).set({ active: true, updatedAt }).where(unchangedSince(current.updatedAt)).commit(),
+      auditEntryItem(tx, subject(current.clinicId), "clinic.reactivated", input.actor, input.now, {
+        before: { active: false },
+        after: { active: true },
+      }),
+    ],
+    () => changedMeanwhile(),
+  );
+  return { clinic: { ...current, active: true, updatedAt }, changed: true };
 }

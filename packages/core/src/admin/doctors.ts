@@ -11,11 +11,18 @@
  *
  * Bookings never lose their doctor: a deactivation, or an update that takes the doctor off a
  * clinic or off a skill, while such future bookings exist is refused with 409
- * DOCTOR_HAS_BOOKINGS listing them — unless the caller passes `reassign` (the leave path),
- * which moves them to other doctors first; what it cannot move still blocks the change.
+ * DOCTOR_HAS_BOOKINGS listing them — unless the caller passes `reassign`: then it follows the
+ * leave path (appointment/reassign.ts). The change commits first and bumps the doctor's
+ * `scheduleVersion`, which every booking checks, so no booking can land on what the doctor no
+ * longer offers; then each future appointment the doctor can no longer see goes to another free,
+ * qualified doctor of its clinic at the same time, or its patient is asked to pick a new time.
+ * Such an update re-checks the bookings after its commit even without `reassign` (as a change
+ * of working hours does): one booked between the check and the commit is moved, not stranded.
+ *
+ * A deactivated doctor can be reactivated while at least one of their clinics is active.
  */
 import { moveOffDoctor, type ReassignOutcome } from "../appointment/reassign";
-import type { Actor } from "../appointment/tx";
+import { scheduleVersionIs, type Tx } from "../appointment/tx";
 import { auditEntryItem } from "../audit/entry";
 import type { Db, Doctor } from "../entities";
 import { BusinessRuleError, ConflictError, NotFoundError } from "../errors";
@@ -35,19 +42,6 @@ import {
   type ClinicAccess,
 } from "./change";
 import { DOCTOR_FIELDS, type CreateDoctor, type UpdateDoctor } from "./schemas";
-
-/** Moves `bookings` to other doctors; answers those it could not move. */
-export type ReassignBookings = (input: {
-  doctor: Doctor;
-  bookings: AffectedBooking[];
-  actor: Actor;
-  now: number;
-}) => Promise<{ remaining: AffectedBooking[] }>;
-
-export interface DoctorChangeOptions {
-  /** The re-assignment of bookings a change would strand. Without it, any such booking blocks the change. */
-  reassign?: ReassignBookings;
-}
 
 const NO_AVAILABILITY = Object.fromEntries(weekdays.map((d) => [d, []])) as unknown as WeeklyTemplate;
 
@@ -73,15 +67,25 @@ async function getDoctor(db: Db, regionId: string, doctorId: string, access: Cli
   return data;
 }
 
+/** Those of `clinicIds` that exist in the region and are active (read consistently). */
+async function activeClinics(db: Db, regionId: string, clinicIds: readonly string[]): Promise<string[]> {
+  const found = await Promise.all(clinicIds.map((clinicId) => db.clinic.get({ clinicId }).go({ consistent: true })));
+  return clinicIds.filter((_, i) => {
+    const clinic = found[i]!.data;
+    return clinic !== null && clinic.regionId === regionId && clinic.active;
+  });
+}
+
 /** 422 unless every clinic exists in the region and is active. */
 async function requireActiveClinics(db: Db, regionId: string, clinicIds: readonly string[]): Promise<void> {
-  const found = await Promise.all(clinicIds.map((clinicId) => db.clinic.get({ clinicId }).go({ consistent: true })));
-  const unusable = clinicIds.filter((_, i) => {
-    const clinic = found[i]!.data;
-    return !clinic || clinic.regionId !== regionId || !clinic.active;
-  });
+  const active = await activeClinics(db, regionId, clinicIds);
+  const unusable = clinicIds.filter((c) => !active.includes(c));
   if (unusable.length > 0) throw clinicsNotActive(unusable);
 }
+
+/** The transaction's check that a clinic is still active (a deactivation may run meanwhile). */
+const clinicStillActive = (tx: Tx, clinicId: string) =>
+  tx.clinic.check({ clinicId }).where((attr, op) => op.eq(attr.active, true)).commit();
 
 const clinicsNotActive = (clinicIds: string[]) =>
   new BusinessRuleError("CLINIC_NOT_ACTIVE", "A doctor can only work at active clinics of this region", { clinicIds });
@@ -101,32 +105,37 @@ async function checkAccount(db: Db, regionId: string, userSub: string, doctorId:
   }
 }
 
-/** Future bookings an update would strand: at clinics the doctor leaves, of types needing a skill they lose. */
-async function bookingsLosingDoctor(db: Db, current: Doctor, next: Doctor, now: number): Promise<AffectedBooking[]> {
-  const leftClinics = current.clinicIds.filter((c) => !next.clinicIds.includes(c));
-  const lostSkills = current.skills.filter((s) => !next.skills.includes(s));
-  if (leftClinics.length === 0 && lostSkills.length === 0) return [];
-  const bookings = await futureBookingsOfDoctor(db, current.doctorId, now);
-  const typeIds = lostSkills.length > 0 ? [...new Set(bookings.map((b) => b.typeId))] : [];
-  const types = await Promise.all(typeIds.map((typeId) => db.appointmentType.get({ typeId }).go()));
-  const skillOf = new Map(typeIds.map((typeId, i) => [typeId, types[i]!.data?.requiredSkill]));
-  return bookings.filter((b) => {
+/** Whether an update takes a clinic or a skill away from the doctor (what bookings may need). */
+const takesAway = (current: Doctor, next: Doctor) =>
+  current.clinicIds.some((c) => !next.clinicIds.includes(c)) || current.skills.some((s) => !next.skills.includes(s));
+
+type Booked = { clinicId: string; typeId: string };
+
+/**
+ * Whether `doctor` (as an update leaves them) can see a booking: at one of their clinics, of a
+ * type whose required skill they have. Synchronous — the moves ask it of every appointment — so
+ * the region's types' skills are read once, up front.
+ */
+async function canSee(db: Db, regionId: string, doctor: Pick<Doctor, "clinicIds" | "skills">): Promise<(b: Booked) => boolean> {
+  const { data } = await db.appointmentType.query.byRegion({ regionId }).go({ pages: "all", attributes: ["typeId", "requiredSkill"] });
+  const skillOf = new Map(data.map((t) => [t.typeId, t.requiredSkill]));
+  return (b) => {
     const skill = skillOf.get(b.typeId);
-    return leftClinics.includes(b.clinicId) || (skill !== undefined && lostSkills.includes(skill));
-  });
+    return doctor.clinicIds.includes(b.clinicId) && (skill === undefined || doctor.skills.includes(skill));
+  };
 }
 
-/** Bookings out of the way (re-assigned), or 409 listing those that are not. */
-async function settleBookings(doctor: Doctor, bookings: AffectedBooking[], options: DoctorChangeOptions, input: CatalogWrite) {
-  if (bookings.length === 0) return;
-  const remaining = options.reassign
-    ? (await options.reassign({ doctor, bookings, actor: input.actor, now: input.now })).remaining
-    : bookings;
-  if (remaining.length === 0) return;
+/** Moves the doctor's future appointments they cannot see (appointment/reassign.ts). */
+const moveUnseen = (db: Db, doctorId: string, sees: (b: Booked) => boolean, input: CatalogWrite) =>
+  moveOffDoctor(db, { doctorId, fits: sees, reason: "availability", actor: input.actor, now: input.now });
+
+/** 409 listing the bookings a change would strand, if any. */
+function refuseStranding(doctor: Doctor, stranded: AffectedBooking[]): void {
+  if (stranded.length === 0) return;
   throw new ConflictError(
     "DOCTOR_HAS_BOOKINGS",
-    `${remaining.length} future appointment(s) would lose their doctor; they must be re-assigned first`,
-    { doctorId: doctor.doctorId, ...bookingsSummary(remaining) },
+    `${stranded.length} future appointment(s) would lose their doctor; they must be re-assigned first (send "reassign": true to move them)`,
+    { doctorId: doctor.doctorId, ...bookingsSummary(stranded) },
   );
 }
 
@@ -151,7 +160,7 @@ export async function createDoctor(db: Db, input: CatalogWrite & { doctor: Creat
     (tx) => [
       tx.doctor.create(doctor).commit(),
       // The clinics are still active as the doctor joins them (a deactivation may run meanwhile).
-      ...clinicIds.map((clinicId) => tx.clinic.check({ clinicId }).where((attr, op) => op.eq(attr.active, true)).commit()),
+      ...clinicIds.map((clinicId) => clinicStillActive(tx, clinicId)),
       ...clinicIds.map((clinicId) => auditEntryItem(tx, subject(doctor.doctorId, clinicId), "doctor.created", input.actor, input.now, { after })),
     ],
     (index) =>
@@ -164,41 +173,65 @@ export async function createDoctor(db: Db, input: CatalogWrite & { doctor: Creat
   return doctor;
 }
 
+/**
+ * Changes a doctor. An update that takes a clinic or a skill away from them (see the top of this
+ * file) bumps their schedule version and then moves what they can no longer see; `outcome` says
+ * what happened to each such appointment (null when the update took nothing away). Sent again
+ * with `reassign` once it is saved, it changes nothing and finishes the moves a crash cut short.
+ */
 export async function updateDoctor(
   db: Db,
   input: CatalogWrite & { doctorId: string; update: UpdateDoctor; access: ClinicAccess },
-  options: DoctorChangeOptions = {},
-): Promise<{ doctor: Doctor; changed: string[] }> {
+): Promise<{ doctor: Doctor; changed: string[]; outcome: ReassignOutcome | null }> {
   const current = await getDoctor(db, input.regionId, input.doctorId, input.access);
   const next = applyUpdate(current, input.update, DOCTOR_FIELDS);
   const concerned = union(current.clinicIds, next.clinicIds);
   for (const clinicId of concerned) input.access.clinic(clinicId);
   checkExpected(current, input.update.expectedUpdatedAt);
   const change = changesOf(current, next, DOCTOR_FIELDS);
-  if (change.fields.length === 0) return { doctor: current, changed: [] };
+  const reassign = input.update.reassign === true;
+  if (change.fields.length === 0) {
+    const outcome = reassign ? await moveUnseen(db, current.doctorId, await canSee(db, input.regionId, current), input) : null;
+    return { doctor: current, changed: [], outcome };
+  }
 
   const joined = next.clinicIds.filter((c) => !current.clinicIds.includes(c));
   await requireActiveClinics(db, input.regionId, joined);
   if (next.userSub && next.userSub !== current.userSub) await checkAccount(db, input.regionId, next.userSub, current.doctorId);
-  await settleBookings(current, await bookingsLosingDoctor(db, current, next, input.now), options, input);
+  const loss = takesAway(current, next);
+  const sees = loss ? await canSee(db, input.regionId, next) : undefined;
+  if (sees && !reassign) {
+    refuseStranding(current, (await futureBookingsOfDoctor(db, current.doctorId, input.now)).filter((b) => !sees(b)));
+  }
 
   const updatedAt = nextUpdatedAt(current.updatedAt, input.now);
+  // Taking something away bumps the schedule version: a booking decided on the doctor as read
+  // before this commit fails its check and is decided again, without them.
+  const scheduleVersion = loss ? (current.scheduleVersion ?? 0) + 1 : current.scheduleVersion;
   const { set, remove } = patchOf(change);
   await commitChange(
     db,
     (tx) => {
-      const patch = tx.doctor.patch({ doctorId: current.doctorId }).set({ ...set, updatedAt });
+      const patch = tx.doctor.patch({ doctorId: current.doctorId }).set({ ...set, updatedAt, ...(loss ? { scheduleVersion } : {}) });
+      const write = (remove.length > 0 ? patch.remove(remove as never) : patch).where(unchangedSince(current.updatedAt));
       return [
-        (remove.length > 0 ? patch.remove(remove as never) : patch).where(unchangedSince(current.updatedAt)).commit(),
-        ...joined.map((clinicId) => tx.clinic.check({ clinicId }).where((attr, op) => op.eq(attr.active, true)).commit()),
+        // The version bumped is the one read (working hours change it, not `updatedAt`).
+        (loss ? write.where(scheduleVersionIs(current.scheduleVersion)) : write).commit(),
+        ...joined.map((clinicId) => clinicStillActive(tx, clinicId)),
         ...concerned.map((clinicId) =>
-          auditEntryItem(tx, subject(current.doctorId, clinicId), "doctor.updated", input.actor, input.now, { before: change.before, after: change.after }),
+          auditEntryItem(tx, subject(current.doctorId, clinicId), "doctor.updated", input.actor, input.now, {
+            before: change.before,
+            after: change.after,
+            ...(loss ? { reassign } : {}),
+          }),
         ),
       ];
     },
     (index) => (index >= 1 && index <= joined.length ? clinicsNotActive([joined[index - 1]!]) : changedMeanwhile()),
   );
-  return { doctor: { ...next, updatedAt }, changed: change.fields };
+  // After the commit, so one booked just before it is found too.
+  const outcome = sees ? await moveUnseen(db, current.doctorId, sees, input) : null;
+  return { doctor: { ...next, updatedAt, scheduleVersion }, changed: change.fields, outcome };
 }
 
 /**
@@ -214,7 +247,7 @@ export async function deactivateDoctor(
   const current = await getDoctor(db, input.regionId, input.doctorId, input.access);
   for (const clinicId of current.clinicIds) input.access.clinic(clinicId);
   if (!current.active) return { doctor: current, changed: false };
-  if (!input.reassign) await settleBookings(current, await futureBookingsOfDoctor(db, current.doctorId, input.now), {}, input);
+  if (!input.reassign) refuseStranding(current, await futureBookingsOfDoctor(db, current.doctorId, input.now));
 
   const updatedAt = nextUpdatedAt(current.updatedAt, input.now);
   const scheduleVersion = (current.scheduleVersion ?? 0) + 1;
@@ -225,6 +258,9 @@ export async function deactivateDoctor(
         .patch({ doctorId: current.doctorId })
         .set({ active: false, updatedAt, scheduleVersion })
         .where(unchangedSince(current.updatedAt))
+        // Working hours changed meanwhile (they leave `updatedAt` alone): the version read is
+        // the one bumped, never a number someone else's change already took.
+        .where(scheduleVersionIs(current.scheduleVersion))
         .commit(),
       ...current.clinicIds.map((clinicId) =>
         auditEntryItem(tx, subject(current.doctorId, clinicId), "doctor.deactivated", input.actor, input.now, {
@@ -239,4 +275,48 @@ export async function deactivateDoctor(
     ? await moveOffDoctor(db, { doctorId: current.doctorId, fits: () => false, reason: "deactivated", actor: input.actor, now: input.now })
     : undefined;
   return { doctor: { ...current, active: false, updatedAt, scheduleVersion }, changed: true, outcome };
+}
+
+/**
+ * Reactivates a doctor: bookable again with their working hours, at those of their clinics that
+ * are active. At least one must be (else 409 DOCTOR_HAS_NO_ACTIVE_CLINIC: reactivate a clinic, or
+ * move the doctor to an active one, first); the transaction checks that they still are. Their
+ * bookings moved away at deactivation stay with the doctors who took them.
+ */
+export async function reactivateDoctor(
+  db: Db,
+  input: CatalogWrite & { doctorId: string; access: ClinicAccess },
+): Promise<{ doctor: Doctor; changed: boolean }> {
+  const current = await getDoctor(db, input.regionId, input.doctorId, input.access);
+  for (const clinicId of current.clinicIds) input.access.clinic(clinicId);
+  if (current.active) return { doctor: current, changed: false };
+  const active = await activeClinics(db, input.regionId, current.clinicIds);
+  if (active.length === 0) {
+    throw new ConflictError(
+      "DOCTOR_HAS_NO_ACTIVE_CLINIC",
+      "Every clinic this doctor works at is inactive; reactivate one of them, or add the doctor to an active clinic, first",
+      { doctorId: current.doctorId, inactiveClinicIds: current.clinicIds },
+    );
+  }
+
+  const updatedAt = nextUpdatedAt(current.updatedAt, input.now);
+  await commitChange(
+    db,
+    (tx) => [
+      tx.doctor.patch({ doctorId: current.doctorId }).set({ active: true, updatedAt }).where(unchangedSince(current.updatedAt)).commit(),
+      ...active.map((clinicId) => clinicStillActive(tx, clinicId)),
+      ...current.clinicIds.map((clinicId) =>
+        auditEntryItem(tx, subject(current.doctorId, clinicId), "doctor.reactivated", input.actor, input.now, {
+          before: { active: false },
+          after: { active: true },
+          activeClinicIds: active,
+        }),
+      ),
+    ],
+    (index) =>
+      index >= 1 && index <= active.length
+        ? new ConflictError("CHANGED_MEANWHILE", "A clinic of this doctor was deactivated meanwhile; reload and try again", { clinicId: active[index - 1] })
+        : changedMeanwhile(),
+  );
+  return { doctor: { ...current, active: true, updatedAt }, changed: true };
 }

@@ -149,6 +149,9 @@ export type UpdateClinic = z.infer<typeof updateClinicSchema>;
 /** `force`: deactivate although appointments are still booked there (they stay booked). */
 export const deactivateClinicSchema = z.strictObject({ force: z.boolean().default(false) });
 
+/** Nothing to choose: an inactive clinic comes back as it was (its bookings never left). */
+export const reactivateClinicSchema = z.strictObject({});
+
 export const clinicPathSchema = z.object({ clinicId: existingId });
 
 // ---------------------------------------------------------------------------------------
@@ -181,6 +184,10 @@ export const updateDoctorSchema = z
     /** null unlinks the account. */
     userSub: doctorFields.userSub.nullable().optional(),
     expectedUpdatedAt,
+    /** When the change takes a clinic or a skill away that future bookings need: move them to
+     * other free doctors (or ask their patients to pick another time), as approved leave does,
+     * instead of refusing (409 DOCTOR_HAS_BOOKINGS). Left out: refused. */
+    reassign: z.boolean().optional(),
   })
   .refine(...someOf(DOCTOR_FIELDS));
 export type UpdateDoctor = z.infer<typeof updateDoctorSchema>;
@@ -191,6 +198,9 @@ export const deactivateDoctorSchema = z.strictObject({
    * time), as approved leave does, instead of refusing (409 DOCTOR_HAS_BOOKINGS). */
   reassign: z.boolean().default(false),
 });
+
+/** Nothing to choose: the doctor comes back with their clinics, skills and hours. */
+export const reactivateDoctorSchema = z.strictObject({});
 
 export const doctorPathSchema = z.object({ doctorId: existingId });
 
@@ -316,6 +326,9 @@ export const updateTypeSchema = z
 export type UpdateType = z.infer<typeof updateTypeSchema>;
 
 export const deactivateTypeSchema = z.strictObject({});
+
+/** Nothing to choose: the type comes back with its settings (which must pass the type's rules). */
+export const reactivateTypeSchema = z.strictObject({});
 
 export const typePathSchema = z.object({ typeId: existingId });
 

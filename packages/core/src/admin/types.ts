@@ -7,10 +7,15 @@
  * needs a questionnaire, given now or stored before. Appointments already booked keep what
  * they were booked with (their times and blocks are stored on them); a deactivated type is
  * bookable no more, and its booked appointments stay as they are.
+ *
+ * Reactivating makes it bookable again — only if it could be booked: its stored settings must
+ * pass today's rules (a type stored before a rule existed, or written around the API, might not;
+ * booking it would then fail). Else 409 TYPE_NOT_OFFERABLE with the issues, to be fixed with an
+ * update first (an inactive type can be edited).
  */
 import { auditEntryItem, REGION_AUDIT_CLINIC_ID } from "../audit/entry";
 import type { AppointmentType, Db } from "../entities";
-import { ConflictError, NotFoundError } from "../errors";
+import { ConflictError, NotFoundError, ValidationError } from "../errors";
 import {
   applyUpdate,
   changedMeanwhile,
@@ -103,4 +108,41 @@ export async function deactivateAppointmentType(
     () => changedMeanwhile(),
   );
   return { type: { ...current, active: false, updatedAt }, changed: true };
+}
+
+/** 409 unless the stored type passes the type's rules (what booking it relies on). */
+function requireOfferable(type: AppointmentType): void {
+  try {
+    validate(typeSettingsSchema, Object.fromEntries(TYPE_FIELDS.map((f) => [f, type[f]])), "appointment type");
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ConflictError(
+      "TYPE_NOT_OFFERABLE",
+      "This appointment type's settings break the type's rules, so it cannot be booked; correct them (PUT) before reactivating it",
+      { typeId: type.typeId, issues: error.details },
+    );
+  }
+}
+
+export async function reactivateAppointmentType(
+  db: Db,
+  input: CatalogWrite & { typeId: string },
+): Promise<{ type: AppointmentType; changed: boolean }> {
+  const current = await getType(db, input.regionId, input.typeId);
+  if (current.active) return { type: current, changed: false };
+  requireOfferable(current);
+  const updatedAt = nextUpdatedAt(current.updatedAt, input.now);
+  await commitChange(
+    db,
+    (tx) => [
+      // Still the settings checked: any update meanwhile changed `updatedAt`.
+      tx.appointmentType.patch({ typeId: current.typeId }).set({ active: true, updatedAt }).where(unchangedSince(current.updatedAt)).commit(),
+      auditEntryItem(tx, subject(current.typeId), "appointmentType.reactivated", input.actor, input.now, {
+        before: { active: false },
+        after: { active: true },
+      }),
+    ],
+    () => changedMeanwhile(),
+  );
+  return { type: { ...current, active: true, updatedAt }, changed: true };
 }

@@ -2,13 +2,13 @@
  * Clinics the administrator manages: the list (inactive ones marked), add, edit (conditional on
  * the `updatedAt` the form was opened with: 409 CHANGED_MEANWHILE if someone saved since), and
  * deactivate (409 CLINIC_HAS_BOOKINGS lists the appointments still booked; "deactivate anyway"
- * keeps them booked).
+ * keeps them booked), and reactivate an inactive one.
  */
 import { useId, useState } from "react";
 import type { BodyOf } from "../../../../../functions/contract";
 import { ErrorNotice, Loading, Notice, Page } from "../../components/ui";
 import { useSession } from "../../session";
-import { CatalogTable, DeactivateCard, EditForm, useManagedList, useRequest } from "./catalog";
+import { CatalogTable, DeactivateCard, EditForm, ReactivateCard, useManagedList, useRequest } from "./catalog";
 import { FieldError, fieldProps, savedMessage, type AdminClinic, type FieldIssue, useAdminClinics } from "./shared";
 
 export function Clinics() {
@@ -67,6 +67,9 @@ export function Clinics() {
           onCancel={() => panel.close()}
           onDone={panel.saved}
         />
+      ) : null}
+      {panel.reactivating ? (
+        <ReactivateClinic key={panel.reactivating.id} clinic={panel.reactivating} onCancel={() => panel.close()} onDone={panel.saved} />
       ) : null}
     </Page>
   );
@@ -289,9 +292,27 @@ function DeactivateClinic(props: {
       onCancel={props.onCancel}
     >
       <p>
-        The clinic leaves the catalog: patients can no longer find it or book there. Its history and audit trail stay. This cannot be
-        undone here.
+        The clinic leaves the catalog: patients can no longer find it or book there. Its history and audit trail stay. You can reactivate
+        it later.
       </p>
     </DeactivateCard>
+  );
+}
+
+function ReactivateClinic(props: { clinic: AdminClinic; onDone: (message: string) => void; onCancel: () => void }) {
+  const { clinic } = props;
+  const { call } = useSession();
+  return (
+    <ReactivateCard
+      name={clinic.name}
+      onCancel={props.onCancel}
+      onDone={props.onDone}
+      request={async () => {
+        await call("POST /api/admin/clinics/{clinicId}/reactivate", { path: { clinicId: clinic.id }, body: {} });
+        return `${clinic.name} is active again: patients can find it and book there with its active doctors.`;
+      }}
+    >
+      <p>The clinic is back in the catalog. Its active doctors offer their times there again; inactive ones stay inactive.</p>
+    </ReactivateCard>
   );
 }

@@ -1,15 +1,17 @@
 /**
  * Doctors of the administrator's clinics: the list (by clinic; inactive ones marked), add, edit
  * (conditional on `updatedAt`; 409 DOCTOR_HAS_BOOKINGS when leaving a clinic or a skill would
- * strand bookings), and deactivate — refused with the doctor's future bookings listed, then
- * "deactivate and re-assign" moves them to other doctors or asks their patients to pick a time.
+ * strand bookings, then "save and move them"), deactivate — refused with the doctor's future
+ * bookings listed, then "deactivate and re-assign" — and reactivate (409 when every clinic of
+ * theirs is inactive). Moving bookings sends each to another free doctor who can take it, or
+ * asks its patient to pick a time; the outcome lists which.
  */
 import { useId, useState } from "react";
 import type { BodyOf, ResponseOf } from "../../../../../functions/contract";
 import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { formatDateTime } from "../../lib/time";
 import { useSession } from "../../session";
-import { CatalogTable, DeactivateCard, EditForm, useManagedList, useRequest } from "./catalog";
+import { CatalogTable, DeactivateCard, EditForm, ReactivateCard, useManagedList, useRequest } from "./catalog";
 import {
   BookingList,
   ClinicOptions,
@@ -103,6 +105,15 @@ export function Doctors() {
           onDone={panel.saved}
         />
       ) : null}
+      {panel.reactivating ? (
+        <ReactivateDoctor
+          key={panel.reactivating.id}
+          doctor={panel.reactivating}
+          clinicName={clinics.clinicName}
+          onCancel={() => panel.close()}
+          onDone={panel.saved}
+        />
+      ) : null}
     </Page>
   );
 }
@@ -156,6 +167,8 @@ function DoctorForm(props: {
     userSub: doctor?.userSub ?? "",
   }));
   const { busy, error, send } = useRequest();
+  /** A save that moved bookings: its outcome, shown until "Done". */
+  const [moved, setMoved] = useState<{ message: string; outcome: Outcome }>();
   const set = (field: "doctorId" | "name" | "skills" | "languages" | "userSub") => (e: { target: { value: string } }) =>
     setDraft({ ...draft, [field]: e.target.value });
 
@@ -168,7 +181,8 @@ function DoctorForm(props: {
   const accounts = props.staff.filter((s) => s.roles.includes("doctor") && !linkedElsewhere.has(s.sub));
   const blocked = isConflict(error, "DOCTOR_HAS_BOOKINGS") ? bookingsOf(error.details) : undefined;
 
-  const save = () =>
+  /** `reassign`: after a 409 DOCTOR_HAS_BOOKINGS, the same change with its bookings moved. */
+  const save = (reassign = false) =>
     send(check(draft, !doctor), async (attemptKey) => {
       const fields = {
         name: draft.name.trim(),
@@ -181,9 +195,12 @@ function DoctorForm(props: {
           ...fields,
           ...(draft.userSub ? { userSub: draft.userSub } : doctor.userSub ? { userSub: null } : {}),
           ...(doctor.updatedAt ? { expectedUpdatedAt: doctor.updatedAt } : {}),
+          ...(reassign ? { reassign } : {}),
         };
         const answer = await call("PUT /api/admin/doctors/{doctorId}", { path: { doctorId: doctor.id }, body });
-        props.onSaved(savedMessage(answer.doctor.name, answer.changed));
+        const message = savedMessage(answer.doctor.name, answer.changed);
+        if (answer.outcome && movedAny(answer.outcome)) setMoved({ message, outcome: answer.outcome });
+        else props.onSaved(message);
       } else {
         const created = await call("POST /api/admin/doctors", {
           body: { doctorId: draft.doctorId.trim(), ...fields, ...(draft.userSub ? { userSub: draft.userSub } : {}) },
@@ -196,6 +213,20 @@ function DoctorForm(props: {
   const field = (path: (typeof FIELDS)[number], suffix: string, hint?: boolean) =>
     fieldProps(error, path, `${ids}-${suffix}`, hint ? `${ids}-${suffix}-hint` : undefined);
   const clinicsError = fieldProps(error, "clinicIds", `${ids}-clinics`);
+  if (moved) {
+    return (
+      <FocusCard id={`${ids}-moved`} title={`Saved ${doctor?.name ?? draft.name}`}>
+        <MovedAppointments
+          outcome={moved.outcome}
+          zone={zoneOf(props.clinics, doctor?.clinicIds ?? [])}
+          doctorName={(id) => nameOfDoctor(props.doctors, id)}
+        />
+        <button type="button" onClick={() => props.onSaved(moved.message)}>
+          Done
+        </button>
+      </FocusCard>
+    );
+  }
   return (
     <EditForm
       ids={ids}
@@ -285,10 +316,16 @@ function DoctorForm(props: {
       {blocked ? (
         <div className="notice notice-warning">
           <p>
-            <strong>{blocked.count} future appointment(s) would lose their doctor.</strong> Move or cancel them first, or keep the
-            clinics and skills they need.
+            <strong>{blocked.count} future appointment(s) would lose their doctor.</strong> Keep the clinics and skills they need, or
+            save and move them: each goes to another free doctor of its clinic who can take it; where nobody is free, the patient is
+            asked to choose one of the nearest free times.
           </p>
           <BookingList bookings={blocked} clinic={(id) => props.clinics.find((c) => c.id === id)} />
+          <p>
+            <button type="button" className="danger" disabled={busy} onClick={() => void save(true)}>
+              {busy ? "Moving…" : "Save and move them"}
+            </button>
+          </p>
         </div>
       ) : null}
     </EditForm>
@@ -310,46 +347,18 @@ function DeactivateDoctor(props: {
   const { busy, error, send } = useRequest();
   const [answer, setAnswer] = useState<DeactivateAnswer>();
   const zone = props.clinicOf(doctor.clinicIds[0] ?? "")?.timeZone ?? "UTC";
-  const doctorName = (id: string) => props.doctors.find((d) => d.id === id)?.name ?? id;
 
   const deactivate = (reassign: boolean) =>
     send([], async () => {
       const result = await call("POST /api/admin/doctors/{doctorId}/deactivate", { path: { doctorId: doctor.id }, body: { reassign } });
-      if (result.outcome && (result.outcome.reassigned.length || result.outcome.needsReschedule.length)) setAnswer(result);
+      if (result.outcome && movedAny(result.outcome)) setAnswer(result);
       else props.onDone(`${doctor.name} is inactive: no new appointments go to them.`);
     });
 
   if (answer?.outcome) {
-    const { reassigned, needsReschedule } = answer.outcome;
     return (
       <FocusCard id={`${ids}-done`} title={`${doctor.name} is inactive`}>
-        <p role="status">
-          {reassigned.length} appointment(s) re-assigned to other doctors; {needsReschedule.length} patient(s) asked to choose a new time.
-        </p>
-        {reassigned.length ? (
-          <>
-            <h3>Re-assigned</h3>
-            <ul className="plain-list">
-              {reassigned.map((r) => (
-                <li key={r.appointmentId}>
-                  {formatDateTime(r.start, zone)} → {doctorName(r.toDoctorId)}
-                </li>
-              ))}
-            </ul>
-          </>
-        ) : null}
-        {needsReschedule.length ? (
-          <>
-            <h3>Patients asked to choose a new time</h3>
-            <ul className="plain-list">
-              {needsReschedule.map((r) => (
-                <li key={r.appointmentId}>
-                  {formatDateTime(r.start, zone)} ({r.offers.length} nearest free times offered)
-                </li>
-              ))}
-            </ul>
-          </>
-        ) : null}
+        <MovedAppointments outcome={answer.outcome} zone={zone} doctorName={(id) => nameOfDoctor(props.doctors, id)} />
         <button type="button" onClick={() => props.onDone(`${doctor.name} is inactive.`)}>
           Done
         </button>
@@ -383,5 +392,77 @@ function DeactivateDoctor(props: {
     >
       <p>No new appointments go to an inactive doctor, and their working hours no longer count as available time.</p>
     </DeactivateCard>
+  );
+}
+
+type Outcome = NonNullable<ResponseOf<"PUT /api/admin/doctors/{doctorId}">["outcome"]>;
+
+const movedAny = (o: Outcome) => o.reassigned.length > 0 || o.needsReschedule.length > 0;
+const nameOfDoctor = (doctors: readonly AdminDoctor[], id: string) => doctors.find((d) => d.id === id)?.name ?? id;
+/** The time zone appointments are shown in: the doctor's first clinic's. */
+const zoneOf = (clinics: readonly AdminClinic[], clinicIds: readonly string[]) => clinics.find((c) => c.id === clinicIds[0])?.timeZone ?? "UTC";
+
+/** What moving a doctor's bookings did: who took which, which patients were asked to choose. */
+function MovedAppointments({ outcome, zone, doctorName }: { outcome: Outcome; zone: string; doctorName: (id: string) => string }) {
+  const { reassigned, needsReschedule } = outcome;
+  return (
+    <>
+      <p role="status">
+        {reassigned.length} appointment(s) re-assigned to other doctors; {needsReschedule.length} patient(s) asked to choose a new time.
+      </p>
+      {reassigned.length ? (
+        <>
+          <h3>Re-assigned</h3>
+          <ul className="plain-list">
+            {reassigned.map((r) => (
+              <li key={r.appointmentId}>
+                {formatDateTime(r.start, zone)} → {doctorName(r.toDoctorId)}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {needsReschedule.length ? (
+        <>
+          <h3>Patients asked to choose a new time</h3>
+          <ul className="plain-list">
+            {needsReschedule.map((r) => (
+              <li key={r.appointmentId}>
+                {formatDateTime(r.start, zone)} ({r.offers.length} nearest free times offered)
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </>
+  );
+}
+
+/** "Reactivate X?"; a 409 DOCTOR_HAS_NO_ACTIVE_CLINIC names the inactive clinics. */
+function ReactivateDoctor(props: {
+  doctor: AdminDoctor;
+  clinicName: (id: string) => string;
+  onDone: (message: string) => void;
+  onCancel: () => void;
+}) {
+  const { doctor } = props;
+  const { call } = useSession();
+  return (
+    <ReactivateCard
+      name={doctor.name}
+      onCancel={props.onCancel}
+      onDone={props.onDone}
+      request={async () => {
+        await call("POST /api/admin/doctors/{doctorId}/reactivate", { path: { doctorId: doctor.id }, body: {} });
+        return `${doctor.name} is active again: their working hours count as available time at their active clinics.`;
+      }}
+      details={(error) =>
+        error.code === "DOCTOR_HAS_NO_ACTIVE_CLINIC" ? (
+          <p>Inactive: {doctor.clinicIds.map(props.clinicName).join(", ")}. Reactivate one on the Clinics page, or edit the doctor's clinics.</p>
+        ) : null
+      }
+    >
+      <p>Their working hours count as available time again, at those of their clinics that are active. Bookings moved away stay moved.</p>
+    </ReactivateCard>
   );
 }

@@ -1,15 +1,19 @@
 /**
  * Visit (appointment) types of the region: the list (inactive ones marked), add, edit
  * (conditional on `updatedAt`; the API checks the type's rules as a whole and answers 400 with
- * the field at fault), deactivate. A questionnaire is not written here: a type that requires
- * pre-screening takes its own, or a copy of another type's (questionnaire and time limits).
+ * the field at fault), deactivate and reactivate (409 TYPE_NOT_OFFERABLE lists what to correct).
+ * A type that requires pre-screening has its questionnaire and time limits written in the
+ * editor (Questionnaire.tsx), from scratch or from a copy of another type's.
  */
 import { useId, useState } from "react";
 import type { BodyOf } from "../../../../../functions/contract";
+import { ApiError } from "../../api/client";
 import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { useSession } from "../../session";
-import { CatalogTable, DeactivateCard, EditForm, useManagedList, useRequest } from "./catalog";
-import { FieldError, fieldProps, formatMinutes, savedMessage, splitList, type AdminType, type FieldIssue } from "./shared";
+import { CatalogTable, DeactivateCard, EditForm, ReactivateCard, useManagedList, useRequest } from "./catalog";
+import { QuestionnaireEditor } from "./Questionnaire";
+import { checkPrescreening, draftOf, prescreeningOf, type PrescreeningDraft } from "./questionnaire-draft";
+import { FieldError, IssueList, fieldProps, formatMinutes, savedMessage, splitList, type AdminType, type FieldIssue } from "./shared";
 
 interface Questionnaire {
   title?: string;
@@ -82,6 +86,9 @@ export function Types() {
       {panel.deactivating ? (
         <DeactivateType key={panel.deactivating.id} type={panel.deactivating} onCancel={() => panel.close()} onDone={panel.saved} />
       ) : null}
+      {panel.reactivating ? (
+        <ReactivateType key={panel.reactivating.id} type={panel.reactivating} onCancel={() => panel.close()} onDone={panel.saved} />
+      ) : null}
     </Page>
   );
 }
@@ -99,8 +106,8 @@ interface Draft {
   regionReminders: boolean;
   reminders: string;
   requiresPrescreening: boolean;
-  /** A type whose questionnaire (and time limits) to copy. */
-  questionnaireFrom: string;
+  /** The questionnaire and time limits, as edited (sent while pre-screening is on). */
+  prescreening: PrescreeningDraft;
 }
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -122,7 +129,7 @@ type Field = (typeof FIELDS)[number];
 
 const whole = (text: string) => (/^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN);
 
-function check(d: Draft, isNew: boolean, hasOwnQuestionnaire: boolean): FieldIssue[] {
+function check(d: Draft, isNew: boolean): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const minutes = (path: Field, text: string, min: number, max: number, what: string) => {
     const n = whole(text);
@@ -149,8 +156,7 @@ function check(d: Draft, isNew: boolean, hasOwnQuestionnaire: boolean): FieldIss
     else if (new Set(offsets).size !== offsets.length) issues.push({ path: "reminderOffsetsMinutes", message: "Each reminder time only once" });
     else if (offsets.length > 10) issues.push({ path: "reminderOffsetsMinutes", message: "At most 10 reminders" });
   }
-  if (d.requiresPrescreening && !hasOwnQuestionnaire && !d.questionnaireFrom)
-    issues.push({ path: "prescreening", message: "Choose the visit type whose questionnaire to use" });
+  if (d.requiresPrescreening) issues.push(...checkPrescreening(d.prescreening));
   return issues;
 }
 
@@ -171,17 +177,23 @@ function TypeForm(props: { type?: AdminType; types: AdminType[]; onSaved: (messa
     regionReminders: type?.reminderOffsetsMinutes === undefined,
     reminders: (type?.reminderOffsetsMinutes ?? []).join(", "),
     requiresPrescreening: type?.requiresPrescreening ?? false,
-    questionnaireFrom: "",
+    prescreening: draftOf(type?.prescreening),
   }));
   const { busy, error, send } = useRequest();
   const set = (field: keyof Draft) => (e: { target: { value: string } }) => setDraft({ ...draft, [field]: e.target.value });
 
   const own = type ? questionnaireOf(type) : undefined;
   const sources = props.types.filter((t) => t.id !== type?.id && questionnaireOf(t));
-  const source = sources.find((t) => t.id === draft.questionnaireFrom);
+  // Sent when pre-screening is on and it differs from the stored one (an unchanged one is no change).
+  const [stored] = useState(() => (type?.prescreening ? JSON.stringify(prescreeningOf(draftOf(type.prescreening))) : undefined));
+  const prescreening = () => {
+    if (!draft.requiresPrescreening) return {};
+    const edited = prescreeningOf(draft.prescreening);
+    return JSON.stringify(edited) === stored ? {} : { prescreening: edited };
+  };
 
   const save = () =>
-    send(check(draft, !type, own !== undefined), async (attemptKey) => {
+    send(check(draft, !type), async (attemptKey) => {
       const description = draft.description.trim();
       const skill = draft.requiredSkill.trim().toLowerCase();
       const reminders = draft.regionReminders ? undefined : splitList(draft.reminders).map(Number);
@@ -193,7 +205,7 @@ function TypeForm(props: { type?: AdminType; types: AdminType[]; onSaved: (messa
         minimumNoticeMinutes: whole(draft.minimumNoticeMinutes),
         bookingHorizonDays: whole(draft.bookingHorizonDays),
         requiresPrescreening: draft.requiresPrescreening,
-        ...(source ? { prescreening: source.prescreening } : {}),
+        ...prescreening(),
       };
       if (type) {
         const body: BodyOf<"PUT /api/admin/types/{typeId}"> = {
@@ -324,27 +336,21 @@ function TypeForm(props: { type?: AdminType; types: AdminType[]; onSaved: (messa
           />{" "}
           A nurse checks the patient's answers before the visit is confirmed
         </label>
-        {own ? (
-          <p className="hint">
-            Questionnaire: {own.title ?? "untitled"} ({own.questions?.length ?? 0} questions).
-          </p>
-        ) : null}
-        {draft.requiresPrescreening && !own ? (
-          <div className="field">
-            <label htmlFor={`${ids}-from`}>Use the questionnaire of</label>
-            <select {...field("prescreening", "from", true)} value={draft.questionnaireFrom} onChange={set("questionnaireFrom")}>
-              <option value="">Choose a visit type</option>
-              {sources.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name}: {questionnaireOf(t)?.title}
-                </option>
-              ))}
-            </select>
-            <p className="hint" id={`${ids}-from-hint`}>
-              Its questions and time limits are copied to this type.
-            </p>
-            <FieldError error={error} path="prescreening" id={`${ids}-from`} />
+        <FieldError error={error} path="prescreening" id={`${ids}-prescreening`} exact />
+        {draft.requiresPrescreening ? (
+          <div className="stack">
+            <QuestionnaireEditor
+              ids={ids}
+              draft={draft.prescreening}
+              onChange={(next) => setDraft({ ...draft, prescreening: next })}
+              error={error}
+              sources={sources}
+            />
           </div>
+        ) : own ? (
+          <p className="hint">
+            Its questionnaire ({own.title ?? "untitled"}, {own.questions?.length ?? 0} questions) is kept for when pre-screening is on again.
+          </p>
         ) : null}
       </fieldset>
     </EditForm>
@@ -368,4 +374,30 @@ function DeactivateType(props: { type: AdminType; onDone: (message: string) => v
       <p>Patients can no longer book it at any clinic. Appointments already booked keep it.</p>
     </DeactivateCard>
   );
+}
+
+/** "Reactivate X?"; a 409 TYPE_NOT_OFFERABLE lists the settings to correct (then edit, then reactivate). */
+function ReactivateType(props: { type: AdminType; onDone: (message: string) => void; onCancel: () => void }) {
+  const { type } = props;
+  const { call } = useSession();
+  return (
+    <ReactivateCard
+      name={type.name}
+      onCancel={props.onCancel}
+      onDone={props.onDone}
+      request={async () => {
+        await call("POST /api/admin/types/{typeId}/reactivate", { path: { typeId: type.id }, body: {} });
+        return `${type.name} is active again: patients can book it at every clinic with a doctor who can take it.`;
+      }}
+      details={(error) => <SettingsToCorrect error={error} />}
+    >
+      <p>Patients can book it again, with its settings as they are now.</p>
+    </ReactivateCard>
+  );
+}
+
+function SettingsToCorrect({ error }: { error: ApiError }) {
+  if (error.code !== "TYPE_NOT_OFFERABLE") return null;
+  const issues = (error.details as { issues?: FieldIssue[] } | undefined)?.issues ?? [];
+  return <IssueList issues={issues.filter((i) => typeof i.message === "string")} />;
 }

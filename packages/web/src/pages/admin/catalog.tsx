@@ -1,16 +1,23 @@
 /**
- * What the catalog pages (clinics, doctors, visit types) share: which panel is open (add, edit or
- * deactivate one entry) with focus returning to what opened it, the list table with its row
- * actions, the edit form's frame (409 CHANGED_MEANWHILE: "load the latest version"; the API's
- * 400 issues at their fields), and the deactivate card (a 409 listing the bookings still held).
- * Each page keeps its own columns, fields, checks, requests and texts.
+ * What the catalog pages (clinics, doctors, visit types) share: which panel is open (add, edit,
+ * deactivate or reactivate one entry) with focus returning to what opened it, the list table with
+ * its row actions, the edit form's frame (409 CHANGED_MEANWHILE: "load the latest version"; the
+ * API's 400 issues at their fields), the deactivate card (a 409 listing the bookings still held)
+ * and the reactivate card (a 409 saying what stands in the way). Each page keeps its own columns,
+ * fields, checks, requests and texts.
  */
-import { useRef, useState, type ReactNode } from "react";
-import { ErrorNotice } from "../../components/ui";
+import { useId, useRef, useState, type ReactNode } from "react";
+import { ApiError } from "../../api/client";
+import { ErrorNotice, Notice } from "../../components/ui";
 import { useReturnFocus } from "./focus";
 import { ActiveBadge, BookingList, FocusCard, FormError, bookingsOf, invalid, isConflict, type AdminClinic, type FieldIssue } from "./shared";
 
-export type Mode = { kind: "new" } | { kind: "edit"; id: string } | { kind: "deactivate"; id: string } | undefined;
+export type Mode =
+  | { kind: "new" }
+  | { kind: "edit"; id: string }
+  | { kind: "deactivate"; id: string }
+  | { kind: "reactivate"; id: string }
+  | undefined;
 
 interface Entry {
   id: string;
@@ -49,10 +56,11 @@ export function useManagedList<T extends Entry>(list: readonly T[], reload: () =
     editing: mode?.kind === "edit" ? current : undefined,
     editKey: current ? `${current.id}:${current.updatedAt ?? ""}` : "new",
     deactivating: mode?.kind === "deactivate" ? current : undefined,
+    reactivating: mode?.kind === "reactivate" ? current : undefined,
   };
 }
 
-/** The list: the entry's name and id, the page's cells, its status, "Edit" and "Deactivate". */
+/** The list: the entry's name and id, the page's cells, its status, "Edit" and "Deactivate" (or "Reactivate"). */
 export function CatalogTable<T extends Entry>(props: {
   items: readonly T[];
   caption: string;
@@ -103,7 +111,11 @@ export function CatalogTable<T extends Entry>(props: {
                     <button type="button" aria-label={`Deactivate ${e.name}`} onClick={() => props.onOpen({ kind: "deactivate", id: e.id })}>
                       Deactivate
                     </button>
-                  ) : null}
+                  ) : (
+                    <button type="button" aria-label={`Reactivate ${e.name}`} onClick={() => props.onOpen({ kind: "reactivate", id: e.id })}>
+                      Reactivate
+                    </button>
+                  )}
                 </div>
               </td>
             </tr>
@@ -232,6 +244,45 @@ export function DeactivateCard(props: {
         )}
         <button type="button" onClick={props.onCancel}>
           {props.keepLabel}
+        </button>
+      </div>
+    </FocusCard>
+  );
+}
+
+/**
+ * "Reactivate X?": what it means (`children`), then the request (`request` answers the message
+ * shown once done). A refusal shows its message, and `details` may add what the page knows of it
+ * (a 409's details: the clinics all inactive, the settings to correct).
+ */
+export function ReactivateCard(props: {
+  name: string;
+  request: () => Promise<string>;
+  details?: (error: ApiError) => ReactNode;
+  onDone: (message: string) => void;
+  onCancel: () => void;
+  children: ReactNode;
+}) {
+  const ids = useId();
+  const { busy, error, send } = useRequest();
+  const reactivate = () => send([], async () => props.onDone(await props.request()));
+  return (
+    <FocusCard id={`${ids}-title`} title={`Reactivate ${props.name}?`}>
+      {props.children}
+      {error instanceof ApiError && props.details ? (
+        <Notice kind="error">
+          {error.message}
+          {props.details(error)}
+        </Notice>
+      ) : (
+        <ErrorNotice error={error} />
+      )}
+      <div className="row">
+        <button type="button" className="primary" disabled={busy} onClick={() => void reactivate()}>
+          {busy ? "Reactivating…" : "Reactivate"}
+        </button>
+        <button type="button" onClick={props.onCancel}>
+          Keep it inactive
         </button>
       </div>
     </FocusCard>

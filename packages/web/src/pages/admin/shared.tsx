@@ -56,21 +56,23 @@ export function invalid(issues: FieldIssue[]): ApiError {
   return new ApiError(400, "INVALID_INPUT", "Please correct the marked fields.", issues);
 }
 
-const belongsTo = (issue: FieldIssue, path: string) => issue.path === path || issue.path.startsWith(`${path}.`);
+const belongsTo = (issue: FieldIssue, path: string, exact = false) =>
+  issue.path === path || (!exact && issue.path.startsWith(`${path}.`));
 
 /**
  * The props a field needs to show its error: `aria-invalid`, and `aria-describedby` naming the
  * error message (and the hint, when there is one). Pair with `<FieldError>` of the same id.
+ * `exact`: only issues at `path` itself (a list's own, not its items').
  */
-export function fieldProps(error: unknown, path: string, id: string, hintId?: string) {
-  const has = issuesOf(error).some((i) => belongsTo(i, path));
+export function fieldProps(error: unknown, path: string, id: string, hintId?: string, exact = false) {
+  const has = issuesOf(error).some((i) => belongsTo(i, path, exact));
   const describedBy = [hintId, has ? `${id}-error` : undefined].filter(Boolean).join(" ");
   return { id, "aria-invalid": has || undefined, "aria-describedby": describedBy || undefined } as const;
 }
 
-/** The messages of the issues at `path` (and below it: `address.city` under `address`). */
-export function FieldError({ error, path, id }: { error: unknown; path: string; id: string }) {
-  const messages = issuesOf(error).filter((i) => belongsTo(i, path));
+/** The messages of the issues at `path` (and below it: `address.city` under `address`, unless `exact`). */
+export function FieldError({ error, path, id, exact }: { error: unknown; path: string; id: string; exact?: boolean }) {
+  const messages = issuesOf(error).filter((i) => belongsTo(i, path, exact));
   if (messages.length === 0) return null;
   return (
     <p className="field-error" id={`${id}-error`}>
@@ -98,18 +100,24 @@ export function FormError({ error, fields, formRef }: { error: unknown; fields: 
   return (
     <Notice kind="error">
       {text}
-      {rest.length > 0 ? (
-        <ul>
-          {rest.map((i) => (
-            <li key={`${i.path}:${i.message}`}>
-              {i.path ? <code>{i.path}</code> : null}
-              {i.path ? ": " : null}
-              {i.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <IssueList issues={rest} />
     </Notice>
+  );
+}
+
+/** Issues no field shows, as a list: `path: message` each. */
+export function IssueList({ issues }: { issues: readonly FieldIssue[] }) {
+  if (issues.length === 0) return null;
+  return (
+    <ul>
+      {issues.map((i) => (
+        <li key={`${i.path}:${i.message}`}>
+          {i.path ? <code>{i.path}</code> : null}
+          {i.path ? ": " : null}
+          {i.message}
+        </li>
+      ))}
+    </ul>
   );
 }
 
