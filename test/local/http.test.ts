@@ -339,8 +339,9 @@ describe("local API server", () => {
         expect(config).toMatchObject({
           issuer: `http://127.0.0.1/local-auth/pools/${pool}`,
           jwks_uri: `http://127.0.0.1/local-auth/pools/${pool}/.well-known/jwks.json`,
-          token_endpoint: "http://127.0.0.1/local-auth/token",
-          revocation_endpoint: "http://127.0.0.1/local-auth/revoke",
+          // The hosted sign-in's OAuth endpoints (test/local/hosted-signin.test.ts), not the JSON ones.
+          token_endpoint: `http://127.0.0.1/local-auth/pools/${pool}/oauth2/token`,
+          revocation_endpoint: `http://127.0.0.1/local-auth/pools/${pool}/oauth2/revoke`,
         });
       }
       expect(issuer.jwks("patients").keys[0]!.kid).not.toBe(issuer.jwks("staff").keys[0]!.kid);

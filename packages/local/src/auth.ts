@@ -32,6 +32,11 @@
  * missing code and a replayed code do not count as failures: neither is a guess. Unknown emails
  * never lock, so a lock tells that an account exists — as with Cognito; acceptable locally.
  *
+ * Hosted sign-in (hosted-signin.ts: Cognito's authorization code flow with PKCE, per pool) signs in
+ * through the same `issueTokens`, naming the pool whose page was used: an account of the other
+ * pool is then answered like an unknown email, as another Cognito pool would. Refreshing and
+ * revoking through a pool's endpoints likewise only reach that pool's sessions.
+ *
  * Refresh tokens: every sign-in starts a session with an opaque random refresh token (30 days;
  * stored only as its SHA-256). Refreshing returns new id/access tokens with the session's
  * `origin_jti` and `auth_time`. Revoking a refresh token ends its session: the refresh token
@@ -176,6 +181,8 @@ export interface NewUser {
 export interface LocalIssuer {
   /** Where /local-auth is served. */
   readonly baseUrl: string;
+  /** The issuer's clock (epoch ms): token times, locks — and hosted sign-in's codes. */
+  readonly now: () => number;
   readonly pools: Readonly<Record<Pool, PoolInfo>>;
   /** Self sign-up: always the patients pool, group `patient`. */
   signUp(input: { email: string; password: string; name: string }): Promise<LocalUser>;
@@ -188,12 +195,14 @@ export interface LocalIssuer {
   listUsers(): LocalUser[];
   /** Enrols (or replaces) the user's TOTP secret; a fresh random one when none is given. */
   enrolTotp(email: string, secret?: string): Promise<{ secret: string; uri: string }>;
-  /** Password sign-in (with `totp` when the account has MFA): tokens and a refresh token. */
-  issueTokens(input: { email: string; password: string; totp?: string }): Promise<Tokens>;
-  /** New id/access tokens of the refresh token's session. */
-  refreshTokens(input: { refreshToken: string }): Promise<RefreshedTokens>;
-  /** Ends the refresh token's session (and its tokens). Whether a live session was revoked. */
-  revoke(input: { refreshToken: string }): Promise<boolean>;
+  /** Password sign-in (with `totp` when the account has MFA): tokens and a refresh token. With
+   * `pool` (a pool's own sign-in page), an account of the other pool is refused like an unknown one. */
+  issueTokens(input: { email: string; password: string; totp?: string; pool?: Pool }): Promise<Tokens>;
+  /** New id/access tokens of the refresh token's session (with `pool`: only a session of that pool). */
+  refreshTokens(input: { refreshToken: string; pool?: Pool }): Promise<RefreshedTokens>;
+  /** Ends the refresh token's session (and its tokens). Whether a live session was revoked. With
+   * `pool`, another pool's session is left alone (false), as that pool's own endpoint would. */
+  revoke(input: { refreshToken: string; pool?: Pool }): Promise<boolean>;
   jwks(pool: Pool): JSONWebKeySet;
   /** What the API's authorizer checks: signature, issuer, client, expiry, groups, revocation. */
   verifyBearer(authorizationHeader: string | undefined): Promise<VerifiedToken>;
@@ -288,7 +297,8 @@ const addUserSchema = z.object({
 
 const credentialsSchema = z.object({ email: z.string(), password: z.string() });
 const totpFieldSchema = z.object({ totp: z.string().trim().optional() });
-const refreshSchema = z.object({ refreshToken: z.string().min(1, "refreshToken is required") });
+const poolSchema = z.enum(["patients", "staff"]).optional();
+const refreshSchema = z.object({ refreshToken: z.string().min(1, "refreshToken is required"), pool: poolSchema });
 
 function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   const result = schema.safeParse(input);
@@ -590,9 +600,11 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
     return { idToken, accessToken, expiresIn: ttl, tokenType: "Bearer" };
   }
 
-  function liveSession(refreshToken: string): Session | undefined {
+  /** The refresh token's session while it lasts; with `pool`, only a session of that pool. */
+  function liveSession(refreshToken: string, pool?: Pool): Session | undefined {
     const session = sessions.get(hashRefreshToken(refreshToken));
     if (!session || session.revokedAt || Date.parse(session.expiresAt) <= now()) return undefined;
+    if (pool && session.pool !== pool) return undefined;
     return session;
   }
 
@@ -632,6 +644,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
 
   const issuer: LocalIssuer = {
     baseUrl: options.issuerUrl,
+    now,
     pools: {
       patients: { pool: "patients", issuerUrl: running.patients.issuerUrl, clientId: running.patients.clientId },
       staff: { pool: "staff", issuerUrl: running.staff.issuerUrl, clientId: running.staff.clientId },
@@ -687,7 +700,10 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
       const parsed = credentialsSchema.safeParse(input);
       if (!parsed.success) throw new UnauthorizedError(INVALID_CREDENTIALS);
       const { totp } = parseOrThrow(totpFieldSchema, { totp: (input as { totp?: unknown }).totp });
-      const user = users.get(parsed.data.email.trim().toLowerCase());
+      const pool = parseOrThrow(poolSchema, (input as { pool?: unknown }).pool);
+      const found = users.get(parsed.data.email.trim().toLowerCase());
+      // Another pool's account is unknown to this pool's page: same answer, same time, no lockout.
+      const user = found && (!pool || found.pool === pool) ? found : undefined;
       if (user) assertNotLocked(user);
       const passwordOk = await verifyPassword(parsed.data.password, user?.passwordHash ?? dummyHash);
       if (!user) throw new UnauthorizedError(INVALID_CREDENTIALS);
@@ -704,8 +720,8 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
     },
 
     async refreshTokens(input) {
-      const { refreshToken } = parseOrThrow(refreshSchema, input);
-      const session = liveSession(refreshToken);
+      const { refreshToken, pool } = parseOrThrow(refreshSchema, input);
+      const session = liveSession(refreshToken, pool);
       const user = session && users.get(session.email);
       if (!session || !user || user.sub !== session.sub) {
         throw new UnauthorizedError("Invalid, expired or revoked refresh token", "INVALID_REFRESH_TOKEN");
@@ -714,8 +730,8 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
     },
 
     async revoke(input) {
-      const { refreshToken } = parseOrThrow(refreshSchema, input);
-      const session = liveSession(refreshToken);
+      const { refreshToken, pool } = parseOrThrow(refreshSchema, input);
+      const session = liveSession(refreshToken, pool);
       if (!session) return false;
       session.revokedAt = iso(now());
       revokedOrigins.add(session.originJti);

@@ -15,6 +15,9 @@
  *   POST /local-auth/totp     (Bearer token of a patient)        → 200 {secret, uri}: enrols TOTP
  *   GET  /local-auth/pools/{patients|staff}/.well-known/jwks.json and …/openid-configuration
  * Errors as everywhere: `{ error: { code, message, details? } }` (auth.ts lists the codes).
+ * And each pool's hosted sign-in, as the deployed app uses Cognito's (OAuth 2.0 code flow with
+ * PKCE, OAuth-shaped errors): …/pools/<pool>/oauth2/{authorize,token,revoke}, …/signup,
+ * …/logout — hosted-signin.ts, redirecting only to `webOrigins`.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -31,7 +34,8 @@ import { DomainError, ForbiddenError, UnauthorizedError, ValidationError } from 
 import { authorizerContext, type AuthorizerContext } from "../../../functions/lib/authorizer-context";
 import type { RouteDefinition } from "../../../functions/routes";
 import { track } from "./activity";
-import { POOLS, type LocalIssuer, type LocalUser, type Pool } from "./auth";
+import { POOLS, type LocalIssuer, type LocalUser } from "./auth";
+import { hostedSignInRoutes, openIdConfiguration, type HostedEndpoint } from "./hosted-signin";
 import { realClearTimeout, realNow, realSetTimeout } from "./real-time";
 
 // ---------------------------------------------------------------------------------------
@@ -59,6 +63,9 @@ export interface ApiServerOptions {
   fallback?: ExtraRoute;
   /** Runs after a local sign-up (creates the Patient record); a throw rolls the user back. */
   onSignup?: (user: LocalUser) => Promise<void> | void;
+  /** The web app's origins (e.g. "http://127.0.0.1:3000"): hosted sign-in sends users back only
+   * to their /auth/callback and /signin, as the app client's registered URLs. Default none. */
+  webOrigins?: readonly string[];
   /** Simulated Lambda timeout. Default 10 000 ms. */
   timeoutMs?: number;
   /** Largest accepted request body. Default 1 MiB. */
@@ -537,21 +544,6 @@ async function readJsonObject(req: IncomingMessage, res: ServerResponse, maxByte
   return input !== null && typeof input === "object" && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
 }
 
-/** A pool's OpenID discovery document, as Cognito serves it at `${issuer}/.well-known/…`. */
-function openIdConfiguration(issuer: LocalIssuer, pool: Pool) {
-  const { issuerUrl } = issuer.pools[pool];
-  return {
-    issuer: issuerUrl,
-    jwks_uri: `${issuerUrl}/.well-known/jwks.json`,
-    token_endpoint: `${issuer.baseUrl}/token`,
-    revocation_endpoint: `${issuer.baseUrl}/revoke`,
-    grant_types_supported: ["password", "refresh_token"],
-    id_token_signing_alg_values_supported: ["RS256"],
-    subject_types_supported: ["public"],
-    scopes_supported: ["openid", "email", "profile"],
-  };
-}
-
 /** Sign-in: the password grant (with `totp` for MFA accounts) or the refresh grant. */
 async function tokenGrant(issuer: LocalIssuer, input: Record<string, unknown>) {
   const grantType = input.grantType ?? "password";
@@ -567,26 +559,50 @@ async function tokenGrant(issuer: LocalIssuer, input: Record<string, unknown>) {
   );
 }
 
+/** A hosted sign-in endpoint on the server: the request read (a POST's body within the limit),
+ * the answer written as it says. */
+function hostedEndpoint(endpoint: HostedEndpoint, maxBodyBytes: number): Endpoint {
+  return async (req, res) => {
+    const query = new URL(req.url ?? "/", "http://local").search.slice(1);
+    let body: string | undefined;
+    if (req.method === "POST") {
+      if (declaredTooLarge(req, maxBodyBytes)) return sendTooLarge(req, res, maxBodyBytes);
+      const result = await readBody(req, maxBodyBytes);
+      if (!result.ok) return sendTooLarge(req, res, maxBodyBytes);
+      body = result.body.toString("utf8");
+    } else {
+      req.resume();
+    }
+    const answer = await endpoint({ query, body, contentType: req.headers["content-type"], authorization: req.headers.authorization });
+    send(res, answer.status, answer.body, Object.entries(answer.headers));
+  };
+}
+
 export function localAuthRoutes(
   issuer: LocalIssuer,
   maxBodyBytes: number,
   onSignup?: (user: LocalUser) => Promise<void> | void,
+  webOrigins: readonly string[] = [],
 ): Record<string, Endpoint> {
+  /** Self sign-up (patients pool) and the patient's profile; a failed profile rolls the user back.
+   * Only these three fields: sign-up can never choose a pool or a group. */
+  const signUp = async ({ email, password, name }: { email?: unknown; password?: unknown; name?: unknown }) => {
+    const user = await issuer.signUp({ email, password, name } as { email: string; password: string; name: string });
+    if (onSignup) {
+      try {
+        await onSignup(user);
+      } catch (error) {
+        await issuer.removeUser(user.email);
+        throw error;
+      }
+    }
+    return user;
+  };
   const endpoints: Record<string, Endpoint> = {
     "POST /local-auth/signup": async (req, res) => {
       const input = await readJsonObject(req, res, maxBodyBytes);
       if (!input) return;
-      // Only these three: sign-up can never choose a pool or a group.
-      const { email, password, name } = input;
-      const user = await issuer.signUp({ email, password, name } as { email: string; password: string; name: string });
-      if (onSignup) {
-        try {
-          await onSignup(user);
-        } catch (error) {
-          await issuer.removeUser(user.email);
-          throw error;
-        }
-      }
+      const user = await signUp(input);
       sendJson(res, 201, { sub: user.sub, email: user.email, name: user.name });
     },
     "POST /local-auth/token": async (req, res) => {
@@ -616,6 +632,9 @@ export function localAuthRoutes(
     endpoints[`GET /local-auth/pools/${pool}/.well-known/openid-configuration`] = async (_req, res) =>
       sendJson(res, 200, openIdConfiguration(issuer, pool));
   }
+  for (const [key, endpoint] of Object.entries(hostedSignInRoutes({ issuer, webOrigins, signUp }))) {
+    endpoints[key] = hostedEndpoint(endpoint, maxBodyBytes);
+  }
   return endpoints;
 }
 
@@ -630,7 +649,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   const limit = concurrencyLimit(options.maxConcurrency ?? (Number(process.env.CAREBOOK_LOCAL_CONCURRENCY) || 16));
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
 
-  const localAuth = localAuthRoutes(issuer, maxBodyBytes, onSignup);
+  const localAuth = localAuthRoutes(issuer, maxBodyBytes, onSignup, options.webOrigins);
 
   async function serveRoute(
     req: IncomingMessage,

@@ -21,7 +21,7 @@ import { createLocalIssuer, type LocalIssuer } from "./auth";
 import { clockRoutes, controllableClock, installControllableClock, type ControllableClock } from "./clock";
 import { findFreePort, makeDocumentClient, makeDynamoClient, startDynamoLocal } from "./dynamo";
 import { createApiServer, importHandler, listen, PROJECT_ROOT, type ExtraRoute } from "./http";
-import { webAppRoute } from "./web";
+import { webAppRoute, webAuthMode, type WebAuthMode } from "./web";
 import { useLocalWebPushKeys } from "./web-push";
 import { DEMO_PASSWORD, DEMO_REGION_ID, demoUsers, seedDemoData } from "./seed";
 import { createLocalBus, eventsRoutes, startStreamConsumers, type LocalBus, type StreamConsumers } from "./events";
@@ -55,6 +55,9 @@ export interface RuntimeOptions {
   sweeper?: boolean;
   /** More workflows, shaped like the workflow table's (tests: toy workflows). */
   extraWorkflows?: Record<string, WorkflowDefinition>;
+  /** How the web app signs in: "local" (its password form) or "hosted" (the pools' hosted pages,
+   * as deployed). Default $CAREBOOK_WEB_AUTH, else "local". */
+  webAuth?: WebAuthMode;
 }
 
 export interface Runtime {
@@ -92,6 +95,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const dataDir = options.inMemory ? undefined : (options.dataDir ?? defaultDataDir());
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const port = options.port || (await findFreePort());
+  const webAuth = options.webAuth ?? webAuthMode(); // before anything starts: a typo stops here
 
   // Node 20 here, nodejs22.x in Lambda: we know, and package-lock.json pins the SDK.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -169,7 +173,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       issuer,
       loadHandler,
       prefixRoutes: websockets.prefixRoutes,
-      fallback: webAppRoute(),
+      fallback: webAppRoute({ auth: webAuth, issuer }),
+      // The app is served here (web.ts): the hosted sign-in's only callbacks. Both names of the
+      // loopback address, since a developer may open either.
+      webOrigins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`],
       extraRoutes,
       onSignup: async (user) => {
         await ensurePatientProfile(db, {

@@ -3,6 +3,10 @@
  * authorization code flow and PKCE (oauth4webapi), one pool per button — patients (self
  * sign-up, optional TOTP) or staff (TOTP required, or the hospital's identity provider). The
  * pool's app client is public (no secret); tokens come back to /auth/callback.
+ *
+ * The local runtime serves the same flow from its own issuer (`CAREBOOK_WEB_AUTH=hosted`,
+ * packages/local/src/hosted-signin.ts) over plain http on the loopback address; its discovery
+ * names its own revocation and logout endpoints, where Cognito's may name none (fallbacks below).
  */
 import * as oauth from "oauth4webapi";
 import { config } from "../config";
@@ -24,12 +28,42 @@ function poolConfig(pool: Pool) {
   return pools[pool];
 }
 
-const servers = new Map<Pool, Promise<oauth.AuthorizationServer>>();
-function server(pool: Pool): Promise<oauth.AuthorizationServer> {
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * oauth4webapi refuses plain-http endpoints, rightly: tokens and codes would cross the network in
+ * clear. The one exception is the local runtime's issuer, http on this machine's loopback
+ * address, where nothing leaves the machine. Decided per endpoint URL, so a discovery document
+ * cannot point a loopback issuer's requests at a plain-http host elsewhere.
+ */
+function transport(endpoint: string | URL | undefined): { [oauth.allowInsecureRequests]?: true } {
+  if (!endpoint) return {};
+  const url = new URL(endpoint);
+  return url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname) ? { [oauth.allowInsecureRequests]: true } : {};
+}
+
+type PoolServer = oauth.AuthorizationServer & { revocation_endpoint: string; end_session_endpoint: string };
+
+/** Revocation and logout where discovery names them (the local issuer's own paths), else where
+ * Cognito's domain serves them: its discovery document may not name them. */
+function withCognitoFallbacks(as: oauth.AuthorizationServer): PoolServer {
+  const domain = new URL(as.authorization_endpoint!).origin;
+  return {
+    ...as,
+    revocation_endpoint: as.revocation_endpoint ?? `${domain}/oauth2/revoke`,
+    end_session_endpoint: as.end_session_endpoint ?? `${domain}/logout`,
+  };
+}
+
+const servers = new Map<Pool, Promise<PoolServer>>();
+function server(pool: Pool): Promise<PoolServer> {
   let found = servers.get(pool);
   if (!found) {
     const issuer = new URL(poolConfig(pool).issuer);
-    found = oauth.discoveryRequest(issuer).then((response) => oauth.processDiscoveryResponse(issuer, response));
+    found = oauth
+      .discoveryRequest(issuer, transport(issuer))
+      .then((response) => oauth.processDiscoveryResponse(issuer, response))
+      .then(withCognitoFallbacks);
     found.catch(() => servers.delete(pool));
     servers.set(pool, found);
   }
@@ -66,24 +100,34 @@ export async function completeSignIn(callback: URL): Promise<PoolTokens & { pool
   const { pool, verifier, state } = JSON.parse(raw) as { pool: Pool; verifier: string; state: string };
   const as = await server(pool);
   const params = oauth.validateAuthResponse(as, client(pool), callback, state);
-  const response = await oauth.authorizationCodeGrantRequest(as, client(pool), oauth.None(), params, redirectUri(), verifier);
+  const response = await oauth.authorizationCodeGrantRequest(as, client(pool), oauth.None(), params, redirectUri(), verifier, transport(as.token_endpoint));
   const tokens = await oauth.processAuthorizationCodeResponse(as, client(pool), response, { requireIdToken: true });
   return { pool, idToken: tokens.id_token!, refreshToken: tokens.refresh_token, expiresIn: tokens.expires_in ?? 3600 };
 }
 
 export async function refreshPoolTokens(pool: Pool, refreshToken: string): Promise<PoolTokens> {
   const as = await server(pool);
-  const response = await oauth.refreshTokenGrantRequest(as, client(pool), oauth.None(), refreshToken);
+  const response = await oauth.refreshTokenGrantRequest(as, client(pool), oauth.None(), refreshToken, transport(as.token_endpoint));
   const tokens = await oauth.processRefreshTokenResponse(as, client(pool), response);
   return { idToken: tokens.id_token!, refreshToken: tokens.refresh_token ?? refreshToken, expiresIn: tokens.expires_in ?? 3600 };
 }
 
-/** Revokes the refresh token (and the session's tokens), then ends the hosted page's session. */
+/**
+ * Revokes the refresh token (and with it the session's tokens), then ends the hosted page's
+ * session, which brings the browser back to /signin. A failed revocation does not keep the user
+ * signed in here (the tokens are already gone from this tab), but it is reported.
+ */
 export async function signOutOfPool(pool: Pool, refreshToken: string | undefined): Promise<void> {
   const as = await server(pool);
-  if (refreshToken) await oauth.revocationRequest(as, client(pool), oauth.None(), refreshToken).catch(() => undefined);
-  const logout = new URL(as.authorization_endpoint!);
-  logout.pathname = "/logout";
+  if (refreshToken) {
+    try {
+      const response = await oauth.revocationRequest(as, client(pool), oauth.None(), refreshToken, transport(as.revocation_endpoint));
+      await oauth.processRevocationResponse(response);
+    } catch (error) {
+      console.warn("Carebook: the refresh token could not be revoked", error);
+    }
+  }
+  const logout = new URL(as.end_session_endpoint);
   logout.search = new URLSearchParams({ client_id: poolConfig(pool).clientId, logout_uri: `${window.location.origin}/signin` }).toString();
   window.location.assign(logout.toString());
 }
