@@ -40,12 +40,15 @@ const clientIdOf = (pool: Pool) => `${LOCAL_AUDIENCE}-${pool}`;
  * where axe is injected: the hosted pages allow no script, and the other context keeps their
  * CSP enforced — including form-action on the redirect back to the app.
  */
-async function hostedContext(options: { bypassCSP?: boolean } = {}): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL: webUrl(), timezoneId: "Europe/London", serviceWorkers: "block", ...options });
+async function hostedContext(options: { bypassCSP?: boolean; staffIdentityProvider?: string } = {}): Promise<BrowserContext> {
+  const { staffIdentityProvider, ...contextOptions } = options;
+  const context = await browser.newContext({ baseURL: webUrl(), timezoneId: "Europe/London", serviceWorkers: "block", ...contextOptions });
   const config = webConfig("hosted", {
     patients: { pool: "patients", issuerUrl: issuerOf("patients"), clientId: clientIdOf("patients") },
     staff: { pool: "staff", issuerUrl: issuerOf("staff"), clientId: clientIdOf("staff") },
   });
+  // A stage whose staff pool federates a hospital's provider names it (stacks/Web.ts WebConfig).
+  if (staffIdentityProvider) Object.assign(config.cognito!.staff, { identityProvider: staffIdentityProvider });
   await context.route("**/config.json", (route) => route.fulfill({ json: config }));
   return context;
 }
@@ -195,6 +198,29 @@ describe("hosted sign-in (the deployed flow, on the local issuer)", () => {
       await page.getByLabel("Password").fill(PATIENT_PASSWORD);
       await page.getByRole("button", { name: "Create account" }).click();
       await page.getByRole("heading", { level: 1, name: "My appointments" }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("offers a stage's hospital sign-in by name, which goes straight to that provider", async () => {
+    const context = await hostedContext({ staffIdentityProvider: "StMarys" });
+    try {
+      const page = await context.newPage();
+      // Where Cognito would forward to the hospital: the request is what matters here.
+      const authorize = new Promise<URL>((resolve) =>
+        void context.route(`${issuerOf("staff")}/oauth2/authorize?**`, async (route) => {
+          resolve(new URL(route.request().url()));
+          await route.fulfill({ contentType: "text/html", body: "<!doctype html><title>Hospital</title><h1>Hospital sign-in</h1>" });
+        }),
+      );
+      await page.goto("/signin");
+      await page.getByRole("button", { name: "Staff sign-in with a Carebook account" }).waitFor();
+      await page.getByRole("button", { name: "Staff sign-in with StMarys" }).click();
+      const url = await authorize;
+      expect(url.searchParams.get("identity_provider")).toBe("StMarys");
+      expect(url.searchParams.get("client_id")).toBe(clientIdOf("staff"));
+      expect(url.searchParams.get("code_challenge_method")).toBe("S256");
     } finally {
       await context.close();
     }

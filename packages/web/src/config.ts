@@ -8,6 +8,8 @@ export interface PoolConfig {
   /** The pool's issuer, https://cognito-idp.<region>.amazonaws.com/<pool id> (OIDC discovery). */
   issuer: string;
   clientId: string;
+  /** Staff: the hospital's identity provider federated into the pool (its name in Cognito), if any. */
+  identityProvider?: string;
 }
 
 export interface AppConfig {

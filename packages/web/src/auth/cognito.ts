@@ -72,8 +72,12 @@ function server(pool: Pool): Promise<PoolServer> {
 
 const client = (pool: Pool): oauth.Client => ({ client_id: poolConfig(pool).clientId });
 
-/** Leaves for the pool's hosted page (sign-up page for `signup`); comes back to /auth/callback. */
-export async function beginSignIn(pool: Pool, mode: "signin" | "signup" = "signin"): Promise<void> {
+/**
+ * Leaves for the pool's hosted page (sign-up page for `signup`); comes back to /auth/callback.
+ * `identityProvider` goes straight on to that federated provider's sign-in (Cognito's
+ * `identity_provider`), past the pool's own page.
+ */
+export async function beginSignIn(pool: Pool, mode: "signin" | "signup" = "signin", identityProvider?: string): Promise<void> {
   const as = await server(pool);
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
@@ -88,6 +92,7 @@ export async function beginSignIn(pool: Pool, mode: "signin" | "signup" = "signi
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
     code_challenge_method: "S256",
     state,
+    ...(identityProvider ? { identity_provider: identityProvider } : {}),
   }).toString();
   window.location.assign(url.toString());
 }

@@ -9,14 +9,16 @@ import { useSession } from "../session";
 import { homeOf } from "../home";
 import { loadSnapshot } from "../offline";
 
-/** A stage's Cognito pools: their hosted pages do the e-mail, password, TOTP and sign-up. */
 /** oauth4webapi's errors (a bad state, a refused code) as this app shows errors. */
 const signInFailed = (error: unknown) =>
   error instanceof ApiError ? error : new ApiError(401, "SIGN_IN_FAILED", `Sign-in failed: ${(error as Error).message}`);
 
+/** A stage's Cognito pools: their hosted pages do the e-mail, password, TOTP and sign-up. */
 function PoolSignIn() {
   const [error, setError] = useState<unknown>();
-  const go = (pool: Pool, mode: "signin" | "signup" = "signin") => void beginSignIn(pool, mode).catch((e: unknown) => setError(signInFailed(e)));
+  const go = (pool: Pool, mode: "signin" | "signup" = "signin", identityProvider?: string) =>
+    void beginSignIn(pool, mode, identityProvider).catch((e: unknown) => setError(signInFailed(e)));
+  const hospital = config.cognito?.staff.identityProvider;
   return (
     <Page title="Sign in">
       <div className="stack narrow">
@@ -26,8 +28,13 @@ function PoolSignIn() {
         <button type="button" onClick={() => go("patients", "signup")}>
           Create a patient account
         </button>
+        {hospital ? (
+          <button type="button" onClick={() => go("staff", "signin", hospital)}>
+            Staff sign-in with {hospital}
+          </button>
+        ) : null}
         <button type="button" onClick={() => go("staff")}>
-          Staff sign-in
+          {hospital ? "Staff sign-in with a Carebook account" : "Staff sign-in"}
         </button>
         <ErrorNotice error={error} />
         {loadSnapshot() ? (
