@@ -10,6 +10,7 @@
  * `expectedUpdatedAt` of the view it edited gets the same 409 when anyone changed the item since.
  */
 import type { Actor, Tx, TxOp } from "../appointment/tx";
+import { auditEntryItem, type AuditSubject } from "../audit/entry";
 import { canonicalJson } from "../audit/hash";
 import type { Db } from "../entities";
 import { ConflictError } from "../errors";
@@ -120,4 +121,38 @@ export async function commitChange(db: Db, items: (tx: Tx) => TxOp[], onConditio
   if (failed >= 0) throw onConditionFailed(failed);
   if (codes.includes("TransactionConflict")) throw changedMeanwhile();
   throw new Error(`Unexpected transaction cancellation: ${codes.join(",")}`);
+}
+
+/**
+ * Takes an item out of the catalog or brings it back, in one transaction: its `active` and a new
+ * `updatedAt` (`write` conditions the patch on the `updatedAt` read, so an edit or a flip
+ * meanwhile is a 409) and its audit entry (`before`/`after`, plus `details`). Answers the new
+ * `updatedAt`.
+ */
+export async function commitActive(
+  db: Db,
+  input: CatalogWrite,
+  change: {
+    active: boolean;
+    previous: string | undefined;
+    write: (tx: Tx, set: { active: boolean; updatedAt: string }) => TxOp;
+    subject: AuditSubject;
+    action: string;
+    details?: Record<string, unknown>;
+  },
+): Promise<string> {
+  const updatedAt = nextUpdatedAt(change.previous, input.now);
+  await commitChange(
+    db,
+    (tx) => [
+      change.write(tx, { active: change.active, updatedAt }),
+      auditEntryItem(tx, change.subject, change.action, input.actor, input.now, {
+        before: { active: !change.active },
+        after: { active: change.active },
+        ...change.details,
+      }),
+    ],
+    () => changedMeanwhile(),
+  );
+  return updatedAt;
 }

@@ -27,6 +27,7 @@ import {
   nextUpdatedAt,
   patchOf,
   unchangedSince,
+  commitActive,
   type CatalogWrite,
   type ClinicAccess,
 } from "./change";
@@ -115,20 +116,14 @@ export async function deactivateClinic(
     );
   }
 
-  const updatedAt = nextUpdatedAt(current.updatedAt, input.now);
-  await commitChange(
-    db,
-    (tx) => [
-      tx.clinic.patch({ clinicId: current.clinicId }).set({ active: false, updatedAt }).where(unchangedSince(current.updatedAt)).commit(),
-      auditEntryItem(tx, subject(current.clinicId), "clinic.deactivated", input.actor, input.now, {
-        before: { active: true },
-        after: { active: false },
-        force: input.force,
-        futureBookings: { count: futureBookings.count, appointmentIds: futureBookings.appointments.map((a) => a.id) },
-      }),
-    ],
-    () => changedMeanwhile(),
-  );
+  const updatedAt = await commitActive(db, input, {
+    active: false,
+    previous: current.updatedAt,
+    write: (tx, set) => tx.clinic.patch({ clinicId: current.clinicId }).set(set).where(unchangedSince(current.updatedAt)).commit(),
+    subject: subject(current.clinicId),
+    action: "clinic.deactivated",
+    details: { force: input.force, futureBookings: { count: futureBookings.count, appointmentIds: futureBookings.appointments.map((a) => a.id) } },
+  });
   return { clinic: { ...current, active: false, updatedAt }, changed: true, futureBookings };
 }
 
@@ -137,18 +132,13 @@ export async function reactivateClinic(db: Db, input: CatalogWrite & { clinicId:
   const current = await getClinic(db, input.regionId, input.clinicId);
   if (current.active) return { clinic: current, changed: false };
 
-  const updatedAt = nextUpdatedAt(current.updatedAt, input.now);
-  await commitChange(
-    db,
-    (tx) => [
-      // Still the inactive clinic read: a deactivation or an edit meanwhile changed `updatedAt`.
-      tx.clinic.patch({ clinicId: current.clinicId }).set({ active: true, updatedAt }).where(unchangedSince(current.updatedAt)).commit(),
-      auditEntryItem(tx, subject(current.clinicId), "clinic.reactivated", input.actor, input.now, {
-        before: { active: false },
-        after: { active: true },
-      }),
-    ],
-    () => changedMeanwhile(),
-  );
+  // Still the inactive clinic read: a deactivation or an edit meanwhile changed `updatedAt`.
+  const updatedAt = await commitActive(db, input, {
+    active: true,
+    previous: current.updatedAt,
+    write: (tx, set) => tx.clinic.patch({ clinicId: current.clinicId }).set(set).where(unchangedSince(current.updatedAt)).commit(),
+    subject: subject(current.clinicId),
+    action: "clinic.reactivated",
+  });
   return { clinic: { ...current, active: true, updatedAt }, changed: true };
 }

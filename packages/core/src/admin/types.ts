@@ -26,6 +26,7 @@ import {
   nextUpdatedAt,
   patchOf,
   unchangedSince,
+  commitActive,
   type CatalogWrite,
 } from "./change";
 import { TYPE_FIELDS, typeSettingsSchema, validate, type CreateType, type UpdateType } from "./schemas";
@@ -95,18 +96,13 @@ export async function deactivateAppointmentType(
 ): Promise<{ type: AppointmentType; changed: boolean }> {
   const current = await getType(db, input.regionId, input.typeId);
   if (!current.active) return { type: current, changed: false };
-  const updatedAt = nextUpdatedAt(current.updatedAt, input.now);
-  await commitChange(
-    db,
-    (tx) => [
-      tx.appointmentType.patch({ typeId: current.typeId }).set({ active: false, updatedAt }).where(unchangedSince(current.updatedAt)).commit(),
-      auditEntryItem(tx, subject(current.typeId), "appointmentType.deactivated", input.actor, input.now, {
-        before: { active: true },
-        after: { active: false },
-      }),
-    ],
-    () => changedMeanwhile(),
-  );
+  const updatedAt = await commitActive(db, input, {
+    active: false,
+    previous: current.updatedAt,
+    write: (tx, set) => tx.appointmentType.patch({ typeId: current.typeId }).set(set).where(unchangedSince(current.updatedAt)).commit(),
+    subject: subject(current.typeId),
+    action: "appointmentType.deactivated",
+  });
   return { type: { ...current, active: false, updatedAt }, changed: true };
 }
 
@@ -131,18 +127,13 @@ export async function reactivateAppointmentType(
   const current = await getType(db, input.regionId, input.typeId);
   if (current.active) return { type: current, changed: false };
   requireOfferable(current);
-  const updatedAt = nextUpdatedAt(current.updatedAt, input.now);
-  await commitChange(
-    db,
-    (tx) => [
-      // Still the settings checked: any update meanwhile changed `updatedAt`.
-      tx.appointmentType.patch({ typeId: current.typeId }).set({ active: true, updatedAt }).where(unchangedSince(current.updatedAt)).commit(),
-      auditEntryItem(tx, subject(current.typeId), "appointmentType.reactivated", input.actor, input.now, {
-        before: { active: false },
-        after: { active: true },
-      }),
-    ],
-    () => changedMeanwhile(),
-  );
+  // Still the settings checked: any update meanwhile changed `updatedAt`.
+  const updatedAt = await commitActive(db, input, {
+    active: true,
+    previous: current.updatedAt,
+    write: (tx, set) => tx.appointmentType.patch({ typeId: current.typeId }).set(set).where(unchangedSince(current.updatedAt)).commit(),
+    subject: subject(current.typeId),
+    action: "appointmentType.reactivated",
+  });
   return { type: { ...current, active: true, updatedAt }, changed: true };
 }
