@@ -125,7 +125,7 @@ export const eventConsumers = {
   notifications: {
     handler: "functions/events/notify.handler",
     table: "write",
-    description: "Tells patients about their appointments on their preferred channels (one message per event)",
+    description: "Tells patients about their appointments on their preferred channels (one message per event), and a clinic's nurses and admins about an overdue pre-screening (one e-mail each)",
     pattern: appointmentEvents(
       "AppointmentBooked",
       "AppointmentRescheduled",
@@ -136,6 +136,8 @@ export const eventConsumers = {
       "EmergencyNotice",
       "AppointmentReassigned",
       "AppointmentNeedsReschedule",
+      // For the clinic's staff (staff-alerts.ts), not the patient.
+      "PreScreeningEscalated",
     ),
     sends: ["email", "sms", "push"],
   },

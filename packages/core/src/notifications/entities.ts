@@ -1,8 +1,9 @@
 /**
  * The notification entities (registered in createDb):
- * - notification        byId; byRecipient (gsi1, by creation)  one message to one patient, with
- *                       its delivery log (queued → sending → sent/delivered | failed/bounced),
- *                       the channel it is on, and what it needs to be rendered again later
+ * - notification        byId; byRecipient (gsi1, by creation)  one message to one patient (or,
+ *                       `audience` "staff", one alert to one staff member), with its delivery log
+ *                       (queued → sending → sent/delivered | failed/bounced), the channel it is on,
+ *                       and what it needs to be rendered again later
  * - notificationDue     byRegion (region, dueAt)  messages waiting for their time: the end of
  *                       quiet hours or the next retry. The dispatcher reads the due ones.
  */
@@ -18,7 +19,13 @@ export const notificationSchema = {
     messageId: { type: "string", required: true },
     eventId: { type: "string", required: true },
     kind: { type: "string", required: true },
+    /** The recipient: the patient — or, for a staff alert, the staff member's `sub` (the
+     * attribute keeps its name: it is the byRecipient index's key on every stored message). */
     patientId: { type: "string", required: true },
+    /** Who the message is for; absent (every message before staff alerts) means "patient".
+     * Staff alerts render from the staff templates and are not counted in the patients'
+     * delivery metrics. */
+    audience: { type: ["patient", "staff"] as const },
     regionId: { type: "string", required: true },
     clinicId: { type: "string", required: true },
     appointmentId: { type: "string", required: true },

@@ -1,5 +1,6 @@
 /**
  * From a domain event to a message in the patient's hands.
+ * (Alerts to clinic staff use the same store and dispatcher: staff-alerts.ts.)
  *
  * 1. `notifyForEvent` decides what the event tells the patient (`planFor`), reads the
  *    patient's preferences, and creates one `notification` item per event and kind —
@@ -23,7 +24,16 @@ import { addressFor, DeliveryError, messageFor, retryDelayMs, shouldRetry, type 
 import { appointmentIcs } from "./ics";
 import { defaultPreferences, type Channel, type NotificationPreferences, notificationPreferencesSchema } from "./preferences";
 import { deliverAt } from "./quiet-hours";
-import { render, type Language, type MessageKind, type TemplateContext } from "./templates";
+import {
+  render,
+  renderStaffAlert,
+  type Language,
+  type MessageKind,
+  type RenderedMessage,
+  type StaffAlertContext,
+  type StaffMessageKind,
+  type TemplateContext,
+} from "./templates";
 
 export interface Sender {
   send(message: OutgoingMessage): Promise<{ providerMessageId: string; status: "sent" | "delivered" }>;
@@ -94,7 +104,7 @@ export function planFor(event: ReceivedEvent): Plan | undefined {
       return (event.detail as { decision: string }).decision === "call-patient" ? { kind: "call-patient", urgent: true } : undefined;
     default:
       // AppointmentPending is told by PreScreeningRequested (which knows the deadline);
-      // PreScreeningEscalated is for staff.
+      // PreScreeningEscalated is for staff (staff-alerts.ts).
       return undefined;
   }
 }
@@ -216,11 +226,6 @@ export async function notifyForEvent(db: Db, event: ReceivedEvent, options: Disp
 
   const messages: Notification[] = [];
   for (const { messageId, channels } of variants) {
-    const existing = await db.notification.get({ messageId }).go();
-    if (existing.data) {
-      messages.push(existing.data);
-      continue;
-    }
     const message: Notification = {
       messageId,
       eventId: event.eventId,
@@ -244,21 +249,44 @@ export async function notifyForEvent(db: Db, event: ReceivedEvent, options: Disp
       createdAt: new Date(now).toISOString(),
       updatedAt: new Date(now).toISOString(),
     };
-    const result = await db.service.transaction
-      .write(({ notification, notificationDue }) => [
-        notification.create(message).commit(),
-        notificationDue.put({ regionId: event.regionId, dueAt, messageId }).commit(),
-      ])
-      .go();
-    if (result.canceled) {
-      const again = await db.notification.get({ messageId }).go();
-      if (!again.data) throw new Error(`could not create notification ${messageId}`);
-      messages.push(again.data); // a concurrent delivery of the same event won
-      continue;
-    }
-    messages.push(Date.parse(dueAt) <= now ? ((await dispatch(db, messageId, options)) ?? message) : message);
+    messages.push(await enqueue(db, message, options));
   }
   return messages;
+}
+
+/**
+ * Stores a planned message once and sends it if it is due now. The message id is derived from
+ * the event, and the item is created with `attribute_not_exists` in one transaction with its due
+ * item: a re-delivered (or concurrently delivered) event finds the message already there and
+ * returns it as stored, sending nothing — what it still needs is the dispatcher's to do.
+ */
+export async function enqueue(db: Db, message: Notification, options: DispatchOptions): Promise<Notification> {
+  const { messageId } = message;
+  const existing = await db.notification.get({ messageId }).go();
+  if (existing.data) return existing.data;
+  const dueAt = message.dueAt!;
+  const result = await db.service.transaction
+    .write(({ notification, notificationDue }) => [
+      notification.create(message).commit(),
+      notificationDue.put({ regionId: message.regionId, dueAt, messageId }).commit(),
+    ])
+    .go();
+  if (result.canceled) {
+    const again = await db.notification.get({ messageId }).go();
+    if (!again.data) throw new Error(`could not create notification ${messageId}`);
+    return again.data; // a concurrent delivery of the same event won
+  }
+  return Date.parse(dueAt) <= options.now() ? ((await dispatch(db, messageId, options)) ?? message) : message;
+}
+
+/** Staff alerts are not patient notifications: they stay out of the patients' delivery metrics. */
+const countsInMetrics = (message: Notification) => message.audience !== "staff";
+
+function renderedFor(message: Notification): RenderedMessage {
+  const language = message.language as Language;
+  return message.audience === "staff"
+    ? renderStaffAlert(message.kind as StaffMessageKind, language, message.context as StaffAlertContext)
+    : render(message.kind as MessageKind, language, message.context as TemplateContext);
 }
 
 type Step = Pick<Notification, "status" | "channelIndex" | "attempts"> & Partial<Pick<Notification, "channel" | "providerMessageId">>;
@@ -313,7 +341,7 @@ export async function dispatch(db: Db, messageId: string, options: DispatchOptio
       continue;
     }
     try {
-      const rendered = render(message.kind as MessageKind, message.language as Language, message.context as TemplateContext);
+      const rendered = renderedFor(message);
       const ics = message.ics ? icsFor(message) : undefined;
       const out = messageFor(channel, rendered, { messageId, recipientId: message.patientId, to, language: message.language as Language, ics });
       const sent = await options.senders[channel].send(out);
@@ -335,7 +363,7 @@ export async function dispatch(db: Db, messageId: string, options: DispatchOptio
     }
   }
   if (step.status === "failed" && !log.some((l) => l.status === "failed")) {
-    log.push({ at: at(), status: "failed", detail: "no channel the patient can be reached on" });
+    log.push({ at: at(), status: "failed", detail: `no channel the ${message.audience === "staff" ? "staff member" : "patient"} can be reached on` });
   }
 
   const finished = await db.service.transaction
@@ -369,7 +397,7 @@ export async function dispatch(db: Db, messageId: string, options: DispatchOptio
     return undefined;
   }
   const final = (await db.notification.get({ messageId }).go()).data ?? undefined;
-  if (options.onOutcome && (step.status === "sent" || step.status === "delivered" || step.status === "failed")) {
+  if (options.onOutcome && countsInMetrics(message) && (step.status === "sent" || step.status === "delivered" || step.status === "failed")) {
     const channel = (step.channel ?? channels[step.channelIndex] ?? channels[0]) as Channel;
     await options.onOutcome({
       messageId,
@@ -496,7 +524,7 @@ export async function recordEmailFeedback(
     ])
     .go();
   if (result.canceled) return undefined;
-  if (options.onOutcome) {
+  if (options.onOutcome && countsInMetrics(message)) {
     const ctx = message.context as TemplateContext;
     await options.onOutcome({ messageId, clinicId: message.clinicId, appointmentId: message.appointmentId, start: ctx.start, timeZone: ctx.timeZone, channel: "email", outcome: "failed" });
   }

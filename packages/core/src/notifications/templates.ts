@@ -1,5 +1,6 @@
 /**
- * Patient notification texts. Templates are data — one pack per language — so a translator
+ * Notification texts: the patient's messages, and the few alerts staff get (`staff`, rendered by
+ * `renderStaffAlert`). Templates are data — one pack per language — so a translator
  * edits strings, not code, and a test can check every kind in every language. Placeholders are
  * `{name}`; values are substituted in one pass (a value containing "{x}" stays as it is), and
  * in HTML every value is escaped. Dates and times are shown in the clinic's time zone, in the
@@ -50,6 +51,30 @@ export interface TemplateContext {
   offers?: Array<{ start: string; end: string }>;
 }
 
+/** Alerts for clinic staff (e-mail to their staff record's address; staff-alerts.ts). */
+export const staffMessageKinds = ["prescreening-escalated"] as const;
+export type StaffMessageKind = (typeof staffMessageKinds)[number];
+
+/**
+ * What a staff alert may show. Deliberately less than the nurse queue shows: no patient name, no
+ * answers, no doctor — an e-mail leaves the audited screens, so it says only what to act on and
+ * where; the queue (after sign-in, its read audited) has the rest.
+ */
+export interface StaffAlertContext {
+  staffName: string;
+  clinicName: string;
+  typeName: string;
+  /** The appointment, UTC ISO instants, shown on the clinic's wall clock. */
+  start: string;
+  end: string;
+  timeZone: string;
+  /** prescreening-escalated: the nurse SLA that was missed, and the final deadline (UTC ISO). */
+  slaDueAt: string;
+  decideBy: string;
+  /** The web app's path of the pre-screening queue. */
+  queuePath: string;
+}
+
 export interface RenderedMessage {
   subject: string;
   text: string;
@@ -81,6 +106,8 @@ interface LanguagePack {
    * joined by "; "), or what to do when there are none. */
   offers: { list: string; item: string; none: string; sms: string; smsItem: string; smsNone: string };
   kinds: Record<MessageKind, KindTemplate>;
+  /** Alerts to clinic staff: from Carebook, not from the clinic, so their own greeting and sign-off. */
+  staff: { greeting: string; signOff: string; kinds: Record<StaffMessageKind, KindTemplate> };
 }
 
 const ADDRESS_LINE = { en: "Address: {clinicAddress}", de: "Adresse: {clinicAddress}" };
@@ -214,6 +241,24 @@ export const templates: Record<Language, LanguagePack> = {
         pushBody: "{typeName}, {short}: your doctor can no longer see you then",
       },
     },
+    staff: {
+      greeting: "Hello {staffName},",
+      signOff: "This is an automatic message from Carebook. It names no patient: the queue shows the details.",
+      kinds: {
+        "prescreening-escalated": {
+          subject: "Pre-screening overdue: {typeName}, {short}, {clinicName}",
+          body: [
+            "A pre-screening at {clinicName} has waited for a decision past the nurses' time limit ({slaDueAt}).",
+            "Appointment: {typeName}, {when}.",
+            "If nobody decides by {decideBy}, the held time is released and the patient is told that the clinic could not review the questionnaire in time.",
+            "Open the pre-screening queue in Carebook: {queuePath}",
+          ],
+          sms: "Carebook: pre-screening overdue at {clinicName} ({typeName}, {short}). Decide by {decideByShort}: {queuePath}",
+          pushTitle: "Pre-screening overdue",
+          pushBody: "{clinicName}: {typeName}, {short}. Decide by {decideByShort}",
+        },
+      },
+    },
   },
   de: {
     locale: "de-DE",
@@ -339,6 +384,24 @@ export const templates: Record<Language, LanguagePack> = {
         sms: "{clinicName}: Ihre Ärztin bzw. Ihr Arzt kann Sie am {short} nicht mehr behandeln. {offersSms} Bis dahin bleibt Ihr Termin bestehen.",
         pushTitle: "Bitte neue Zeit wählen",
         pushBody: "{typeName}, {short}: Ihre Ärztin bzw. Ihr Arzt ist nicht verfügbar",
+      },
+    },
+    staff: {
+      greeting: "Hallo {staffName},",
+      signOff: "Dies ist eine automatische Nachricht von Carebook. Sie nennt keine Patientin und keinen Patienten: Die Einzelheiten stehen in der Warteliste.",
+      kinds: {
+        "prescreening-escalated": {
+          subject: "Vorabprüfung überfällig: {typeName}, {short}, {clinicName}",
+          body: [
+            "Eine Vorabprüfung bei {clinicName} wartet über die Frist der Pflege ({slaDueAt}) hinaus auf eine Entscheidung.",
+            "Termin: {typeName}, {when}.",
+            "Entscheidet bis {decideBy} niemand, wird die reservierte Zeit freigegeben und die Patientin bzw. der Patient erfährt, dass die Praxis den Fragebogen nicht rechtzeitig prüfen konnte.",
+            "Zur Warteliste der Vorabprüfungen in Carebook: {queuePath}",
+          ],
+          sms: "Carebook: Vorabprüfung überfällig bei {clinicName} ({typeName}, {short}). Entscheidung bis {decideByShort}: {queuePath}",
+          pushTitle: "Vorabprüfung überfällig",
+          pushBody: "{clinicName}: {typeName}, {short}. Entscheidung bis {decideByShort}",
+        },
       },
     },
   },
@@ -467,9 +530,32 @@ const wanted = (paragraph: string, vars: Vars) => names(paragraph).every((n) => 
  * needs is missing (e.g. `previousStart` for "rescheduled"): a programming error, not a fallback. */
 export function render(kind: MessageKind, language: Language, ctx: TemplateContext): RenderedMessage {
   const pack = templates[language];
-  const t = pack.kinds[kind];
-  const vars = contextVars(pack, language, ctx);
-  const paragraphs = [pack.greeting, ...t.body.filter((p) => wanted(p, vars)), pack.signOff];
+  return compose(language, { greeting: pack.greeting, template: pack.kinds[kind], signOff: pack.signOff }, contextVars(pack, language, ctx));
+}
+
+/** Renders a staff alert (one kind, one language) for every channel; throws like `render`. */
+export function renderStaffAlert(kind: StaffMessageKind, language: Language, ctx: StaffAlertContext): RenderedMessage {
+  const pack = templates[language];
+  const zone = ctx.timeZone;
+  const main = dateVars(pack, instant(ctx.start, "start", zone, pack.locale), instant(ctx.end, "end", zone, pack.locale));
+  const decideBy = dateVars(pack, instant(ctx.decideBy, "decideBy", zone, pack.locale));
+  const vars: Vars = {
+    staffName: ctx.staffName,
+    clinicName: ctx.clinicName,
+    typeName: ctx.typeName,
+    when: main.when,
+    short: main.short,
+    slaDueAt: dateVars(pack, instant(ctx.slaDueAt, "slaDueAt", zone, pack.locale)).at,
+    decideBy: decideBy.at,
+    decideByShort: decideBy.short,
+    queuePath: ctx.queuePath,
+  };
+  return compose(language, { greeting: pack.staff.greeting, template: pack.staff.kinds[kind], signOff: pack.staff.signOff }, vars);
+}
+
+function compose(language: Language, parts: { greeting: string; template: KindTemplate; signOff: string }, vars: Vars): RenderedMessage {
+  const t = parts.template;
+  const paragraphs = [parts.greeting, ...t.body.filter((p) => wanted(p, vars)), parts.signOff];
   const html = paragraphs.map((p) => `<p>${fill(p, vars, escapeHtml).replace(/\r?\n/g, "<br>")}</p>`).join("\n");
   return {
     subject: fill(t.subject, vars),

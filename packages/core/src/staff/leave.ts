@@ -23,6 +23,22 @@ import { zoneOfClinics } from "./appointments";
 const DAY = 24 * 3600_000;
 export const MAX_LEAVE_DAYS = 90;
 
+/**
+ * How long an absence stays on the doctor's record after it ended. The record's `absences` list
+ * is rewritten on every approval; without pruning it only grows (and every slot search and
+ * booking reads it). Slot search and booking only ever look at times after now (past starts are
+ * refused; buffers are minutes), so an absence that ended before now can no longer make any
+ * searched or booked time busy; the day is a wide margin for clocks that disagree. The leave
+ * item itself stays (the leave lists, the audit); what a pruned absence no longer shows in is a
+ * doctor's schedule view of those past days (staff/appointments.ts `doctorSchedule`).
+ */
+export const ENDED_ABSENCE_KEPT_MS = DAY;
+
+/** The absences still worth keeping at `now`: those that end within the margin or later. */
+export function withoutEndedAbsences(absences: readonly Absence[], now: number): Absence[] {
+  return absences.filter((a) => Date.parse(a.end) > now - ENDED_ABSENCE_KEPT_MS);
+}
+
 const dateOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
   message: "expected a date yyyy-mm-dd (whole days) or an ISO-8601 date-time with offset",
 });
@@ -202,7 +218,9 @@ export async function decideLeave(
     const { data: doctor } = await db.doctor.get({ doctorId: leave.doctorId }).go({ consistent: true });
     if (!doctor) throw new NotFoundError("Doctor", { doctorId: leave.doctorId });
     doctorVersion = doctor.scheduleVersion;
-    absences = ((doctor.absences ?? []) as Absence[]).filter((a) => a.leaveId !== leave.leaveId);
+    // Pruned in the same write that adds the new absence: it is conditioned on the schedule
+    // version read here and bumps it, so a concurrent change of the list makes one of the two fail.
+    absences = withoutEndedAbsences(((doctor.absences ?? []) as Absence[]).filter((a) => a.leaveId !== leave.leaveId), input.now);
   }
   const result = await db.service.transaction
     .write((tx) => [
