@@ -200,13 +200,26 @@ export const adminRoutes = {
     response: returns<{ staff: StaffView[] }>(),
     request: {},
   },
+  "POST /api/admin/staff": {
+    handler: "functions/api/admin/manage-staff.invite",
+    table: "write",
+    roles: { admin: "clinic" },
+    description:
+      "Invite a staff member: staff pool account (Cognito e-mails a temporary password), groups = roles, record; audited. 409 STAFF_EXISTS if the e-mail's account has a record; a retry completes a partial one",
+    success: 201,
+    response: returns<{ staff: StaffView; invited: boolean }>(),
+    request: { body: staffRecordSchema },
+    managesStaffAccounts: true,
+  },
   "PUT /api/admin/staff/{sub}": {
     handler: "functions/api/admin/manage-staff.put",
     table: "write",
     roles: { admin: "clinic" },
-    description: "Create or replace a staff member's record (the staff pool user's `sub`): roles, clinics, doctor record, active; audited",
+    description:
+      "Create or replace a staff member's record (staff pool `sub`): roles, clinics, doctor record, active; audited. The account follows: groups = roles, inactive = disabled and signed out",
     success: 200,
-    response: returns<{ staff: StaffView; created: boolean }>(),
+    response: returns<{ staff: StaffView; created: boolean; account: boolean }>(),
     request: { path: staffPathSchema, body: staffRecordSchema },
+    managesStaffAccounts: true,
   },
 } as const satisfies Record<string, RouteDefinition>;

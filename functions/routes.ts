@@ -93,6 +93,9 @@ export interface RouteDefinition {
   sendsTaskTokens?: boolean;
   /** The handler serves the stage's Web Push public key (the SST secret is bound to it). */
   readsWebPushKey?: boolean;
+  /** The handler manages staff pool accounts (functions/lib/staff-accounts.ts): the staff pool's
+   * id in its environment, IAM for exactly those cognito-idp actions on exactly that pool. */
+  managesStaffAccounts?: boolean;
 }
 
 export const routes = {

@@ -10,13 +10,13 @@ import {
   type StackContext,
   use,
 } from "sst/constructs";
-import { ORIGIN_VERIFY_ENV, ORIGIN_VERIFY_HEADER } from "../functions/auth/pools";
+import { ORIGIN_VERIFY_ENV, ORIGIN_VERIFY_HEADER, poolEnv } from "../functions/auth/pools";
 import { routeEntries } from "../functions/routes";
 import { Auth, poolEnvironment } from "./Auth";
 import { accessLogGroup, functionDefaults, functionLogging, tableFunctionDefaults } from "./config";
 import { ARCHIVE_BUCKET_ENV } from "../functions/events/index";
 import { Events } from "./Events";
-import { archiveReadPolicy, tablePolicy, workflowPolicy } from "./iam";
+import { archiveReadPolicy, staffAccountsPolicy, tablePolicy, workflowPolicy } from "./iam";
 import { suppressFunctionFindings, suppressSstInternals } from "./nag";
 import { Storage } from "./Storage";
 import { defaultThrottle, routeThrottles } from "./throttle";
@@ -41,7 +41,8 @@ export const ORIGIN_VERIFY_GENERATION = 1;
  * The HTTP API: one Lambda per entry of the route table (functions/routes.ts), each allowed
  * only the table access its entry declares, to start only the workflows its entry `starts`
  * (whose ARNs it gets as environment variables), and to send task tokens only if its entry
- * `sendsTaskTokens`.
+ * `sendsTaskTokens`, and to manage staff pool accounts only if its entry `managesStaffAccounts`
+ * (the staff pool's id as environment, cognito-idp actions on that pool only).
  *
  * Authentication: a Lambda authorizer (functions/auth/authorizer.ts) on every route except
  * those whose `roles` is `"public"`, trusting the two user pools of the Auth stack and, through
@@ -74,11 +75,13 @@ export function Api({ app, stack }: StackContext) {
           environment: {
             ...workflowEnvironment(route.starts, stateMachineArns),
             ...(route.readsArchive ? { [ARCHIVE_BUCKET_ENV]: archiveBucket.bucketName } : {}),
+            ...(route.managesStaffAccounts ? { [poolEnv.staff.userPoolId]: pools.staff.userPool.userPoolId } : {}),
           },
           permissions: [
             ...tablePolicy(route.table, table.tableArn),
             ...workflowPolicy(route, stateMachineArns),
             ...archiveReadPolicy(route.readsArchive, archiveBucket.bucketArn),
+            ...staffAccountsPolicy(route.managesStaffAccounts, pools.staff.userPool.userPoolArn),
           ],
           bind: route.readsWebPushKey ? [webPushKeys.publicKey] : [],
         },

@@ -209,3 +209,26 @@ export const manageConnectionsActions = ["execute-api:ManageConnections"];
 export function pushPolicy(connectionsArn: string): PolicyStatement[] {
   return [new PolicyStatement({ effect: Effect.ALLOW, actions: manageConnectionsActions, resources: [connectionsArn] })];
 }
+
+/**
+ * What functions/lib/staff-accounts.ts calls: invite (create; on an existing e-mail, get),
+ * find by `sub` (ListUsers with a filter), and sync (get, groups listed, added and removed,
+ * disable with global sign-out, enable). Nothing that reads or sets passwords or MFA.
+ */
+export const staffAccountActions = [
+  "cognito-idp:AdminCreateUser",
+  "cognito-idp:AdminGetUser",
+  "cognito-idp:ListUsers",
+  "cognito-idp:AdminListGroupsForUser",
+  "cognito-idp:AdminAddUserToGroup",
+  "cognito-idp:AdminRemoveUserFromGroup",
+  "cognito-idp:AdminDisableUser",
+  "cognito-idp:AdminEnableUser",
+  "cognito-idp:AdminUserGlobalSignOut",
+];
+
+/** Those actions on the staff pool only, for a route that `managesStaffAccounts`; nothing otherwise. */
+export function staffAccountsPolicy(managesStaffAccounts: boolean | undefined, staffPoolArn: string): PolicyStatement[] {
+  if (!managesStaffAccounts) return [];
+  return [new PolicyStatement({ effect: Effect.ALLOW, actions: staffAccountActions, resources: [staffPoolArn] })];
+}

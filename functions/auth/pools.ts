@@ -23,6 +23,13 @@ export const poolEnv = {
 } as const satisfies Record<Pool, { userPoolId: string; clientId: string }>;
 
 /**
+ * The staff functions that manage staff accounts (functions/lib/staff-accounts.ts) find the staff
+ * pool in `poolEnv.staff.userPoolId`. This one is set by the local runtime only: its stand-in for
+ * Cognito's admin API, which the same SDK client is pointed at (packages/local/src/cognito-admin.ts).
+ */
+export const COGNITO_ENDPOINT_ENV = "CAREBOOK_COGNITO_ENDPOINT";
+
+/**
  * The header CloudFront adds to every request it forwards to the API, and the authorizer's
  * variable with its expected value: a request that reached API Gateway's own endpoint directly
  * (around the edge WebACL) lacks it and is refused.

@@ -327,6 +327,42 @@ describe("admin", () => {
     await close(s);
   });
 
+  it("staff: invite a nurse (the form's own checks first), who is listed; deactivate them", async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const email = `browser.nurse.${suffix}@test.carebook.test`;
+    const s = await open(ADMIN);
+    const { page } = s;
+    await page.goto("/admin/staff");
+    await heading(page, "Staff");
+    await page.locator('tr[data-staff="demo-nurse"]').waitFor();
+    await screenshot(page, "admin-staff");
+    await expectNoAxeViolations(page, "admin staff");
+
+    await page.getByRole("button", { name: "Invite a staff member" }).click();
+    await page.getByRole("heading", { level: 2, name: "Invite a staff member" }).waitFor();
+    await page.getByRole("button", { name: "Send invitation" }).click();
+    await page.getByText("Choose one role at least").waitFor();
+    await expectNoAxeViolations(page, "admin staff (form with errors)");
+    await page.getByLabel("Name").fill(`Browser Nurse ${suffix}`);
+    await page.getByLabel("E-mail").fill(email);
+    await page.getByRole("checkbox", { name: /^Nurse/ }).check();
+    await page.getByRole("checkbox", { name: "London Central" }).check();
+    await page.getByRole("button", { name: "Send invitation" }).click();
+    await page.getByText(`Invited Browser Nurse ${suffix}`).waitFor();
+    const row = page.locator("tr", { hasText: email });
+    expect(await row.textContent()).toContain("London Central");
+    const outbox = await api("GET", `/local/outbox?recipient=${encodeURIComponent(email)}&channel=email`);
+    expect(outbox.body.messages).toHaveLength(1);
+
+    await page.getByRole("button", { name: `Deactivate Browser Nurse ${suffix}` }).click();
+    await page.getByRole("heading", { level: 2, name: `Deactivate Browser Nurse ${suffix}?` }).waitFor();
+    await expectNoAxeViolations(page, "admin staff (deactivate)");
+    await page.getByRole("button", { name: "Deactivate", exact: true }).click();
+    await page.getByText(`Browser Nurse ${suffix} is inactive`).waitFor();
+    expect(await row.locator(".badge").textContent()).toBe("Inactive");
+    await close(s);
+  });
+
   it("visit types: add with a questionnaire written in the editor (its checks and the API's 400 at their fields), edit, deactivate, reactivate", async () => {
     const suffix = randomUUID().slice(0, 8);
     const s = await open(ADMIN);

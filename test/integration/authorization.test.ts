@@ -270,6 +270,13 @@ const matrix = {
   "GET /api/admin/region": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/region") },
   "PUT /api/admin/region": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/region", { retentionDays: 90 }) },
   "GET /api/admin/staff": { expect: "401 403 403 403 403 403 200 403", request: fixed("/api/admin/staff") },
+  "POST /api/admin/staff": {
+    expect: "401 403 403 403 403 403 201 403",
+    request: async () => ({
+      path: "/api/admin/staff",
+      body: { name: "Matrix Invitee", email: `matrix.${randomUUID()}@test.carebook.test`, roles: ["nurse"], clinicIds: ["london-central"] },
+    }),
+  },
   "PUT /api/admin/staff/{sub}": {
     expect: "401 403 403 403 403 403 200 403",
     request: async () => ({

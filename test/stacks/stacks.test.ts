@@ -13,6 +13,7 @@ import { workflowEntries } from "../../functions/workflows/index";
 import { AUTHORIZER_CACHE_SECONDS } from "../../stacks/Api";
 import { Auth } from "../../stacks/Auth";
 import { Storage } from "../../stacks/Storage";
+import { staffAccountActions } from "../../stacks/iam";
 import { throttleFor } from "../../stacks/throttle";
 import {
   actionsOf,
@@ -200,6 +201,38 @@ describe("Api stack", () => {
     }
     expect(variables).not.toHaveProperty("SST_Secret_value_WEB_PUSH_PRIVATE_KEY");
   });
+
+  it.each(routeEntries())(
+    "lets %s manage staff pool accounts only if it declares managesStaffAccounts: exactly those actions, on the staff pool only, and its id",
+    (routeKey, route) => {
+      const functionId = routeFunctionId(routeKey);
+      const statements = functionStatements(apiResources, functionId);
+      const variables: Record<string, unknown> = apiResources[functionId]!.Properties.Environment.Variables;
+      const cognitoStatements = statements.filter((s) => asList(s.Action).some((a) => a.startsWith("cognito-idp:")));
+      if (!route.managesStaffAccounts) {
+        expect(cognitoStatements).toEqual([]);
+        expect(variables).not.toHaveProperty(poolEnv.staff.userPoolId);
+        return;
+      }
+      expect(cognitoStatements).toHaveLength(1);
+      expect(asList(cognitoStatements[0]!.Action).sort()).toEqual([...staffAccountActions].sort());
+      // Both through the Auth stack's exports: the pool's ARN and id, of the staff pool.
+      const authResources = resourcesOf(auth);
+      const outputs = Object.values(auth.toJSON().Outputs as Record<string, { Value: unknown; Export?: { Name: string } }>);
+      const exported = (value: unknown) => {
+        const name = (value as { "Fn::ImportValue"?: string })["Fn::ImportValue"];
+        const output = outputs.find((o) => o.Export?.Name === name);
+        return output && { id: referencedId(output.Value), value: output.Value };
+      };
+      const staffPoolId = Object.entries(authResources).find(
+        ([, r]) => r.Type === "AWS::Cognito::UserPool" && r.Properties.UserPoolName === "test-carebook-staff",
+      )![0];
+      const resources = asList(cognitoStatements[0]!.Resource);
+      expect(resources).toHaveLength(1);
+      expect(exported(resources[0])?.value).toEqual({ "Fn::GetAtt": [staffPoolId, "Arn"] });
+      expect(exported(variables[poolEnv.staff.userPoolId])?.value).toEqual({ Ref: staffPoolId });
+    },
+  );
 
   it.each(routeEntries())("traces %s with X-Ray", (routeKey) => {
     expect(apiResources[routeFunctionId(routeKey)]!.Properties.TracingConfig).toEqual({ Mode: "Active" });

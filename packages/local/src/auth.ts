@@ -23,6 +23,7 @@
  *   MFA_CODE_MISMATCH   wrong code
  *   MFA_CODE_REUSED     a code already used
  *   ACCOUNT_LOCKED      see lockout
+ *   USER_DISABLED       the account is disabled (Cognito: NotAuthorizedException "User is disabled")
  *
  * Lockout: 5 consecutive failures (wrong password or wrong code) lock the account for 15
  * minutes on the issuer's clock; while locked even the right password is refused. A successful
@@ -42,6 +43,10 @@
  * `origin_jti` and `auth_time`. Revoking a refresh token ends its session: the refresh token
  * stops working and every id/access token of the session (same `origin_jti`) is refused by
  * `verifyBearer` — Cognito's RevokeToken. Other sessions of the same user are untouched.
+ *
+ * Administration (Cognito's Admin* calls, served to the staff functions by cognito-admin.ts):
+ * `setGroups`, `setEnabled` (a disabled account cannot sign in or refresh) and
+ * `signOutEverywhere` (every session of the user revoked, as AdminUserGlobalSignOut).
  *
  * Persisted in `dataDir` (in memory when omitted): `issuer-key-<pool>.json` (signing keys),
  * `users.json` (users, TOTP secrets, used codes, failure counts and locks) and `sessions.json`
@@ -98,9 +103,13 @@ export interface LocalUser {
   pool: Pool;
   /** Whether sign-in asks for a TOTP code. */
   totpEnabled: boolean;
+  /** False once an administrator disabled the account. */
+  enabled: boolean;
+  createdAt: string;
 }
 
-interface StoredUser extends Omit<LocalUser, "totpEnabled"> {
+interface StoredUser extends Omit<LocalUser, "totpEnabled" | "enabled"> {
+  disabled?: boolean;
   passwordHash: string;
   createdAt: string;
   /** Base32; present once TOTP is enrolled. */
@@ -192,6 +201,13 @@ export interface LocalIssuer {
   /** Removes a user (e.g. to roll back a sign-up). Returns whether one was removed. */
   removeUser(email: string): Promise<boolean>;
   findUser(email: string): LocalUser | undefined;
+  findUserBySub(sub: string): LocalUser | undefined;
+  /** Replaces the user's groups (of its pool's groups only). */
+  setGroups(sub: string, groups: string[]): Promise<LocalUser>;
+  /** Enables or disables the account; a disabled one cannot sign in or refresh. */
+  setEnabled(sub: string, enabled: boolean): Promise<LocalUser>;
+  /** Revokes every session of the user (refresh tokens and their id/access tokens). */
+  signOutEverywhere(sub: string): Promise<void>;
   listUsers(): LocalUser[];
   /** Enrols (or replaces) the user's TOTP secret; a fresh random one when none is given. */
   enrolTotp(email: string, secret?: string): Promise<{ secret: string; uri: string }>;
@@ -454,14 +470,23 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
     return [...sessions.values()];
   });
 
-  const publicUser = ({ sub, email, name, groups, pool, totpSecret }: StoredUser): LocalUser => ({
+  const publicUser = ({ sub, email, name, groups, pool, totpSecret, disabled, createdAt }: StoredUser): LocalUser => ({
     sub,
     email,
     name,
     groups: [...groups],
     pool,
     totpEnabled: Boolean(totpSecret),
+    enabled: !disabled,
+    createdAt,
   });
+
+  const bySub = (sub: string) => [...users.values()].find((u) => u.sub === sub);
+  function userOfSub(sub: string): StoredUser {
+    const user = bySub(sub);
+    if (!user) throw new NotFoundError("User");
+    return user;
+  }
 
   const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -682,6 +707,39 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
       return user && publicUser(user);
     },
 
+    findUserBySub(sub) {
+      const user = bySub(sub);
+      return user && publicUser(user);
+    },
+
+    async setGroups(sub, groups) {
+      const user = userOfSub(sub);
+      poolFor(groups, user.pool);
+      user.groups = [...new Set(groups)];
+      await persistUsers();
+      return publicUser(user);
+    },
+
+    async setEnabled(sub, enabled) {
+      const user = userOfSub(sub);
+      if (enabled) delete user.disabled;
+      else user.disabled = true;
+      await persistUsers();
+      return publicUser(user);
+    },
+
+    async signOutEverywhere(sub) {
+      userOfSub(sub);
+      let revoked = false;
+      for (const session of sessions.values()) {
+        if (session.sub !== sub || session.revokedAt) continue;
+        session.revokedAt = iso(now());
+        revokedOrigins.add(session.originJti);
+        revoked = true;
+      }
+      if (revoked) await persistSessions();
+    },
+
     listUsers() {
       return [...users.values()].map(publicUser);
     },
@@ -709,6 +767,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
       if (!user) throw new UnauthorizedError(INVALID_CREDENTIALS);
       assertNotLocked(user); // again: a lock may have come while scrypt ran
       if (!passwordOk) return failSignIn(user, new UnauthorizedError(INVALID_CREDENTIALS));
+      if (user.disabled) throw new UnauthorizedError("This account is disabled", "USER_DISABLED");
 
       const refused = checkTotp(user, totp || undefined);
       if (refused?.counts) return failSignIn(user, refused.error);
@@ -723,7 +782,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
       const { refreshToken, pool } = parseOrThrow(refreshSchema, input);
       const session = liveSession(refreshToken, pool);
       const user = session && users.get(session.email);
-      if (!session || !user || user.sub !== session.sub) {
+      if (!session || !user || user.sub !== session.sub || user.disabled) {
         throw new UnauthorizedError("Invalid, expired or revoked refresh token", "INVALID_REFRESH_TOKEN");
       }
       return mint(user, session);

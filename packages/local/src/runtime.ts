@@ -26,6 +26,8 @@ import { useLocalWebPushKeys } from "./web-push";
 import { DEMO_PASSWORD, DEMO_REGION_ID, demoUsers, seedDemoData } from "./seed";
 import { createLocalBus, eventsRoutes, startStreamConsumers, type LocalBus, type StreamConsumers } from "./events";
 import { outboxRoutes } from "./outbox";
+import { cognitoAdminRoutes, LOCAL_STAFF_POOL_ID } from "./cognito-admin";
+import { COGNITO_ENDPOINT_ENV, poolEnv } from "../../../functions/auth/pools";
 import { faultsEndpoint, stepFunctionsRoutes, type FaultPlan } from "./stepfunctions/endpoint";
 import { createLocalStepFunctions, type LocalStepFunctions } from "./stepfunctions/engine";
 import { ensureTable } from "./table";
@@ -141,6 +143,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const outboxDir = dataDir ? join(dataDir, "outbox") : mkdtempSync(join(tmpdir(), "carebook-outbox-"));
     process.env[OUTBOX_DIR_ENV] = outboxDir;
     useLocalWebPushKeys(dataDir);
+    // Cognito's admin API for the staff functions (invitations, groups, disabling), served by the
+    // issuer's users; its invitations land in the outbox.
+    process.env[poolEnv.staff.userPoolId] = LOCAL_STAFF_POOL_ID;
+    process.env[COGNITO_ENDPOINT_ENV] = `http://127.0.0.1:${port}/local/cognito`;
     // Archive: S3 stand-in, a directory with the bucket's keys as paths (kept with the data, or
     // thrown away). TTL: a stand-in on the runtime's clock (ttl.ts); the stream consumers get
     // TTL deletions as AWS marks them, which the archiver's filter expects.
@@ -153,6 +159,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...stepFunctionsRoutes(stepFunctions, sfnFaults),
       ...eventsRoutes(bus),
       ...outboxRoutes(outboxDir, bus),
+      ...cognitoAdminRoutes(issuer, outboxDir),
       ...ttlRoutes(ttl),
       "POST /local/faults": faultsEndpoint({ stepFunctions: sfnFaults, events: bus.faults }),
       /** Delivers every event committed so far before answering (tests). */

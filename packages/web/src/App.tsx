@@ -19,7 +19,7 @@ import { Loading, Page } from "./components/ui";
 import { RealtimeProvider, useRealtimeConnected } from "./realtime";
 import { SessionProvider, useSession, type Role } from "./session";
 // Loaded on demand (React.lazy): patients never download the admin pages, nor recharts.
-import { Audit, Clinics, Doctors, LeaveRequests, Metrics, Types } from "./pages/admin/lazy";
+import { Audit, Clinics, Doctors, LeaveRequests, Metrics, Staff, Types } from "./pages/admin/lazy";
 import { Support } from "./pages/support/lazy";
 
 function Frame({ children }: { children: ReactNode }) {
@@ -120,6 +120,7 @@ export function App() {
               <Route path="/admin/clinics" element={<Only roles={["admin"]}><Clinics /></Only>} />
               <Route path="/admin/doctors" element={<Only roles={["admin"]}><Doctors /></Only>} />
               <Route path="/admin/types" element={<Only roles={["admin"]}><Types /></Only>} />
+              <Route path="/admin/staff" element={<Only roles={["admin"]}><Staff /></Only>} />
               <Route path="/admin/leave" element={<Only roles={["admin"]}><LeaveRequests /></Only>} />
               <Route path="/support" element={<Only roles={["support"]}><Support /></Only>} />
               <Route path="*" element={<NotFound />} />

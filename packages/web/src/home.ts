@@ -28,6 +28,7 @@ export const navByRole: Record<Role, NavItem[]> = {
     { to: "/admin/clinics", label: "Clinics" },
     { to: "/admin/doctors", label: "Doctors" },
     { to: "/admin/types", label: "Visit types" },
+    { to: "/admin/staff", label: "Staff" },
   ],
   support: [{ to: "/support", label: "Find a patient" }],
 };

@@ -1,13 +1,26 @@
 /**
- * Staff records, as administrators manage them: who (the staff pool's `sub`), which roles, which
- * clinics, which doctor record. The user itself — sign-in, TOTP, groups matching the roles — is
- * created in the staff user pool (Cognito console/CLI, or the hospital's identity provider); this
- * record says where they work, which is what the authorization matrix's `clinic` scope reads.
+ * Staff records and the staff pool accounts behind them, as administrators manage them: who (the
+ * staff pool's `sub`), which roles (the account's groups), which clinics, which doctor record.
+ * `inviteStaff` creates the account (Cognito e-mails the invitation) and its record;
+ * `updateStaff` changes a record and makes the account follow it (groups = roles; disabled and
+ * signed out everywhere while inactive). The pool is reached through `StaffAccounts`
+ * (functions/lib/staff-accounts.ts: Cognito, or the local runtime's stand-in behind the same SDK).
  *
  * Who may: an administrator changes a record only if every clinic it names, before and after, is
  * theirs (403 otherwise); a record of no clinic (support, who help patients of every clinic) any
  * administrator of the region may keep. Every change is one transaction with its audit entries (one per clinic concerned), and
  * linking a doctor record sets the doctor's `userSub` in the same transaction.
+ *
+ * The pool and the table cannot share a transaction, so the writes are ordered for a crash to
+ * leave what the same request, retried, repairs (each step converges on the desired state rather
+ * than applying a difference):
+ * - invite: checks first (nothing is created for a request that would be refused) → account
+ *   (an existing one of that e-mail is adopted: the retry of a half-done invitation) → groups →
+ *   record (conditional on there being none). A crash before the record leaves an account that
+ *   can sign in but is let in nowhere: the matrix also requires an active record with the role.
+ * - update: record first → then the account. The record is what the matrix checks on every
+ *   request, so a role taken away or a deactivation is in force at once even if the account's
+ *   part fails; groups and enabled state then follow when the request is retried.
  */
 import { z } from "zod";
 import { auditEntryItem, REGION_AUDIT_CLINIC_ID } from "../audit/entry";
@@ -61,18 +74,37 @@ export async function listStaff(db: Db, regionId: string, access: ClinicAccess) 
     .map(staffView);
 }
 
-/** Creates or replaces a staff record. */
-export async function putStaff(
-  db: Db,
-  input: CatalogWrite & { sub: string; record: StaffRecordInput; access: ClinicAccess },
-): Promise<{ member: StaffMember; created: boolean }> {
-  const { record } = input;
-  const { data: current } = await db.staffMember.get({ sub: input.sub }).go({ consistent: true });
-  if (current && current.regionId !== input.regionId) throw new NotFoundError("Staff member", { sub: input.sub });
+/** The staff pool as the staff functions need it. */
+export interface StaffAccounts {
+  /** Creates the pool user of the e-mail (Cognito sends the invitation); an existing user of
+   * that e-mail is returned as it is, `created: false` — how a retried invitation converges. */
+  invite(input: { email: string; name: string }): Promise<StaffAccount & { created: boolean }>;
+  /** The pool user of a `sub`, if the pool has one. */
+  find(sub: string): Promise<StaffAccount | undefined>;
+  /** Makes the user's groups exactly the roles (of the pool's groups) and the account enabled
+   * iff `active` (disabling also signs it out everywhere). Idempotent. */
+  sync(account: StaffAccount, state: { roles: readonly StaffRole[]; active: boolean }): Promise<void>;
+}
+export interface StaffAccount {
+  sub: string;
+  /** The pool's username (for Cognito's Admin* calls). */
+  username: string;
+}
+export type StaffRole = (typeof staffRoles)[number];
+
+type StaffWrite = CatalogWrite & { record: StaffRecordInput; access: ClinicAccess };
+
+/**
+ * What refuses a record before anything is written: clinics (403 not the caller's, 422 not
+ * active), self-demotion, the doctor record (422 unknown, 409 another account's). `sub` is
+ * unknown before an invitation: then any linked doctor record is another account's.
+ */
+async function checkRecord(db: Db, input: StaffWrite & { sub?: string; current?: StaffMember }) {
+  const { record, current } = input;
   const concerned = [...new Set([...(current?.clinicIds ?? []), ...record.clinicIds])];
   for (const clinicId of concerned) input.access.clinic(clinicId);
-  if (input.actor.id === input.sub && current?.roles.includes("admin") && !record.roles.includes("admin")) {
-    throw new BusinessRuleError("SELF_DEMOTION", "You cannot take away your own admin role; ask another administrator");
+  if (input.sub !== undefined && input.actor.id === input.sub && current?.roles.includes("admin") && (!record.roles.includes("admin") || !record.active)) {
+    throw new BusinessRuleError("SELF_DEMOTION", "You cannot take away your own admin role or account; ask another administrator");
   }
   const clinics = await Promise.all(record.clinicIds.map((clinicId) => db.clinic.get({ clinicId }).go()));
   const missing = record.clinicIds.filter((_, i) => !clinics[i]!.data?.active || clinics[i]!.data?.regionId !== input.regionId);
@@ -86,6 +118,50 @@ export async function putStaff(
       throw new ConflictError("ACCOUNT_ALREADY_LINKED", "That doctor record belongs to another account", { doctorId: linking });
     }
   }
+  return { concerned, linking };
+}
+
+const staffExists = (sub: string) => new ConflictError("STAFF_EXISTS", "This e-mail's account already has a staff record; change it instead", { sub });
+
+/**
+ * Invites a staff member: account, groups, record (see the module doc for the order). 409
+ * `STAFF_EXISTS` when the e-mail's account already has a record (in any region).
+ */
+export async function inviteStaff(db: Db, accounts: StaffAccounts, input: StaffWrite) {
+  // An invitation e-mail cannot be taken back: refuse first what the record write would refuse.
+  await checkRecord(db, input);
+  const account = await accounts.invite({ email: input.record.email, name: input.record.name });
+  // Before the groups: a 409 must not change the groups of someone who already works here.
+  // (A read, but not the guard: the record's put below is conditional on there being none.)
+  const { data: existing } = await db.staffMember.get({ sub: account.sub }).go({ consistent: true });
+  if (existing) throw staffExists(account.sub);
+  await accounts.sync(account, input.record);
+  const { member } = await putStaff(db, { ...input, sub: account.sub, createOnly: true });
+  return { member, invited: account.created };
+}
+
+/**
+ * Creates or replaces a record, then makes its pool account follow (record first: see the module
+ * doc). `account: false` when the pool has no user of that `sub` — the record is written (it lets
+ * no one in without an account) and there is nothing to follow it.
+ */
+export async function updateStaff(db: Db, accounts: StaffAccounts, input: StaffWrite & { sub: string }) {
+  const account = await accounts.find(input.sub);
+  const result = await putStaff(db, input);
+  if (account) await accounts.sync(account, input.record);
+  return { ...result, account: Boolean(account) };
+}
+
+/** Creates or replaces a staff record (`createOnly`: 409 `STAFF_EXISTS` if there is one). */
+export async function putStaff(
+  db: Db,
+  input: StaffWrite & { sub: string; createOnly?: boolean },
+): Promise<{ member: StaffMember; created: boolean }> {
+  const { record } = input;
+  const { data: current } = await db.staffMember.get({ sub: input.sub }).go({ consistent: true });
+  if (current && input.createOnly) throw staffExists(input.sub);
+  if (current && current.regionId !== input.regionId) throw new NotFoundError("Staff member", { sub: input.sub });
+  const { concerned, linking } = await checkRecord(db, { ...input, current: current ?? undefined });
 
   const updatedAt = nextUpdatedAt(current?.updatedAt, input.now);
   const member: StaffMember = {
@@ -132,7 +208,9 @@ export async function putStaff(
     (index) =>
       index === 1 && linking
         ? new ConflictError("ACCOUNT_ALREADY_LINKED", "That doctor record belongs to another account", { doctorId: linking })
-        : changedMeanwhile(),
+        : index === 0 && input.createOnly
+          ? staffExists(input.sub)
+          : changedMeanwhile(),
   );
   return { member, created: !current };
 }

@@ -21,4 +21,5 @@ export const Audit = onDemand(() => import("./Audit").then((m) => m.Audit));
 export const Clinics = onDemand(() => import("./Clinics").then((m) => m.Clinics));
 export const Doctors = onDemand(() => import("./Doctors").then((m) => m.Doctors));
 export const Types = onDemand(() => import("./Types").then((m) => m.Types));
+export const Staff = onDemand(() => import("./Staff").then((m) => m.Staff));
 export const LeaveRequests = onDemand(() => import("./Leave").then((m) => m.LeaveRequests));
