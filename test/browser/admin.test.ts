@@ -12,10 +12,10 @@
  * the first weeks, in London.
  */
 import { randomUUID } from "node:crypto";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, book, LONDON, slots, weekdayAhead } from "../integration/harness";
-import { expectNoAxeViolations, launchBrowser, newPatient, screenshot, signIn, signedInContext } from "./browser";
+import { closeSession, expectNoAxeViolations, launchBrowser, newPatient, openSession, screenshot, signIn } from "./browser";
 
 const AMSTERDAM = "amsterdam-zuid";
 const ADMIN = "admin@demo.carebook.test";
@@ -35,28 +35,8 @@ afterAll(async () => {
 /** Error responses the tests provoke on purpose (400, 409): Chromium logs each failed fetch. */
 const EXPECTED_FAILED_FETCH = /Failed to load resource: the server responded with a status of (400|409)/;
 
-interface Session {
-  context: BrowserContext;
-  page: Page;
-  /** Console errors and uncaught exceptions so far (expected failed fetches left out). */
-  errors: string[];
-}
-
-async function open(email: string): Promise<Session> {
-  const context = await signedInContext(browser, await signIn(email));
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error" && !EXPECTED_FAILED_FETCH.test(message.text())) errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  return { context, page, errors };
-}
-
-async function close(session: Session) {
-  await session.context.close();
-  expect(session.errors, "console errors").toEqual([]);
-}
+const open = (email: string) => openSession(browser, email, EXPECTED_FAILED_FETCH);
+const close = closeSession;
 
 async function heading(page: Page, name: string | RegExp) {
   await page.getByRole("heading", { level: 1, name }).waitFor();

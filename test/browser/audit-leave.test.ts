@@ -9,12 +9,12 @@
  * removed at the end, so other browser files' leave lists stay as they were.
  */
 import { randomUUID } from "node:crypto";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Leave } from "@carebook/core/entities/index";
 import { DEMO_REGION_ID } from "@carebook/local/seed";
 import { api, testDb, weekdayAhead } from "../integration/harness";
-import { expectNoAxeViolations, launchBrowser, screenshot, signIn, signedInContext } from "./browser";
+import { closeSession, expectNoAxeViolations, launchBrowser, openSession, screenshot, signIn } from "./browser";
 
 const ADMIN = "admin@demo.carebook.test";
 const NURSE = "nurse@demo.carebook.test";
@@ -29,27 +29,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-interface Session {
-  context: BrowserContext;
-  page: Page;
-  errors: string[];
-}
-
-async function open(email: string): Promise<Session> {
-  const context = await signedInContext(browser, await signIn(email));
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  return { context, page, errors };
-}
-
-async function close(session: Session) {
-  await session.context.close();
-  expect(session.errors, "console errors").toEqual([]);
-}
+const open = (email: string) => openSession(browser, email);
+const close = closeSession;
 
 /** The element that has focus: its tag and text. */
 const focused = (page: Page) =>

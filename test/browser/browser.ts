@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { expect } from "vitest";
-import { apiUrl } from "../integration/harness";
+import { apiUrl, signIn } from "../integration/harness";
 
 export { DEMO_PASSWORD, newPatient, signIn } from "../integration/harness";
 export const webUrl = () => apiUrl();
@@ -46,6 +46,32 @@ export async function signedInContext(browser: Browser, idToken: string): Promis
     if (!storage.getItem("carebook.session")) storage.setItem("carebook.session", value);
   }, session);
   return context;
+}
+
+/** A signed-in page whose console errors and uncaught exceptions are collected (`closeSession` fails on any). */
+export interface Session {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught exceptions so far (those `expectedErrors` matches left out). */
+  errors: string[];
+}
+
+/** `email`'s signed-in context and a page in it; `expectedErrors`: console errors a test provokes on purpose. */
+export async function openSession(browser: Browser, email: string, expectedErrors?: RegExp): Promise<Session> {
+  const context = await signedInContext(browser, await signIn(email));
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" && !expectedErrors?.test(message.text())) errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  return { context, page, errors };
+}
+
+/** Closes the session's context; fails if the page logged an error it did not expect. */
+export async function closeSession(session: Session) {
+  await session.context.close();
+  expect(session.errors, "console errors").toEqual([]);
 }
 
 function jwtExpiry(jwt: string): number {
