@@ -91,7 +91,7 @@ export interface RouteDefinition {
   readsArchive?: boolean;
   /** The handler resumes waiting executions (IAM: states:SendTaskSuccess / SendTaskFailure). */
   sendsTaskTokens?: boolean;
-  /** The handler serves the stage's Web Push public key (the SST secret is bound to it). */
+  /** The handler serves the stage's Web Push public key (it may read that key's SSM parameter). */
   readsWebPushKey?: boolean;
   /** The handler manages staff pool accounts (functions/lib/staff-accounts.ts): the staff pool's
    * id in its environment, IAM for exactly those cognito-idp actions on exactly that pool. */

@@ -15,8 +15,9 @@ import { routeEntries } from "../functions/routes";
 import { Auth, poolEnvironment } from "./Auth";
 import { accessLogGroup, functionDefaults, functionLogging, tableFunctionDefaults } from "./config";
 import { ARCHIVE_BUCKET_ENV } from "../functions/events/index";
+import { WEB_PUSH_PARAMETER_ENV } from "../functions/lib/channels/web-push";
 import { Events } from "./Events";
-import { archiveReadPolicy, staffAccountsPolicy, tablePolicy, workflowPolicy } from "./iam";
+import { archiveReadPolicy, parameterReadPolicy, staffAccountsPolicy, tablePolicy, workflowPolicy } from "./iam";
 import { suppressFunctionFindings, suppressSstInternals } from "./nag";
 import { Storage } from "./Storage";
 import { defaultThrottle, routeThrottles } from "./throttle";
@@ -76,14 +77,15 @@ export function Api({ app, stack }: StackContext) {
             ...workflowEnvironment(route.starts, stateMachineArns),
             ...(route.readsArchive ? { [ARCHIVE_BUCKET_ENV]: archiveBucket.bucketName } : {}),
             ...(route.managesStaffAccounts ? { [poolEnv.staff.userPoolId]: pools.staff.userPool.userPoolId } : {}),
+            ...(route.readsWebPushKey ? { [WEB_PUSH_PARAMETER_ENV.publicKey]: webPushKeys.publicKey.name } : {}),
           },
           permissions: [
             ...tablePolicy(route.table, table.tableArn),
             ...workflowPolicy(route, stateMachineArns),
             ...archiveReadPolicy(route.readsArchive, archiveBucket.bucketArn),
             ...staffAccountsPolicy(route.managesStaffAccounts, pools.staff.userPool.userPoolArn),
+            ...parameterReadPolicy(route.readsWebPushKey ? [webPushKeys.publicKey.arn] : []),
           ],
-          bind: route.readsWebPushKey ? [webPushKeys.publicKey] : [],
         },
       },
     ]),

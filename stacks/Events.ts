@@ -7,7 +7,7 @@ import { ConfigurationSet, EmailSendingEvent, EventDestination } from "aws-cdk-l
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import { Config, Cron, dependsOn, Function as SstFunction, type StackContext, use } from "sst/constructs";
+import { Cron, dependsOn, Function as SstFunction, type StackContext, use } from "sst/constructs";
 import type { EventPattern } from "@carebook/core/events/pattern";
 import {
   ARCHIVE_BUCKET_ENV,
@@ -20,7 +20,7 @@ import {
   type StreamConsumerName,
   streamConsumerEntries,
 } from "../functions/events/index";
-import { WEB_PUSH_SECRETS, WEB_PUSH_SUBJECT_ENV } from "../functions/lib/channels/web-push";
+import { WEB_PUSH_PARAMETER_ENV, WEB_PUSH_SECRETS, WEB_PUSH_SUBJECT_ENV, webPushParameterName } from "../functions/lib/channels/web-push";
 import { functionLogging, senderOf, stageConfig, tableFunctionDefaults } from "./config";
 import {
   archiveWritePolicy,
@@ -93,21 +93,21 @@ export function Events({ app, stack }: StackContext) {
     destination: EventDestination.eventBus(defaultBus),
     events: [EmailSendingEvent.DELIVERY, EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
   });
-  // Web Push's VAPID key pair: SST secrets an operator sets once per stage (docs/web.md), bound
-  // to every function that sends on the push channel. Without them a stage sends no web push
-  // (the push channel falls through to the next channel).
-  const webPushKeys = {
-    publicKey: new Config.Secret(stack, WEB_PUSH_SECRETS.publicKey),
-    privateKey: new Config.Secret(stack, WEB_PUSH_SECRETS.privateKey),
-  };
+  // Web Push's VAPID key pair: the stage's parameters where `npx sst secrets set` puts them
+  // (docs/web.md). Every function that sends push gets their names and may read exactly those;
+  // without them set, a stage sends no web push (web-push.ts: the next channel is tried).
+  const webPushKeys = webPushKeyParameters(stack, app.name, stack.stage);
   const senders: Senders = {
     emailFrom,
     configurationSet: emailEvents.configurationSetName,
     // Push services contact the sender at this address about its traffic.
     webPushSubject: `mailto:${senderOf(emailFrom).fromEmail}`,
-    webPushKeys: [webPushKeys.publicKey, webPushKeys.privateKey],
+    webPushKeys,
   };
-  const sendResources = sesResources(stack, emailEvents.configurationSetName);
+  const sendResources = {
+    ...sesResources(stack, emailEvents.configurationSetName),
+    webPushKeyParameters: [webPushKeys.publicKey.arn, webPushKeys.privateKey.arn],
+  };
 
   stack.setDefaultFunctionProps(tableFunctionDefaults(stack.stage, table));
 
@@ -169,7 +169,6 @@ export function Events({ app, stack }: StackContext) {
       bus: consumer.bus === "default" ? defaultBus : bus,
       logsKey,
       environment: { ...workflowEnvironment(consumer.starts, stateMachineArns), ...senderEnvironment(consumer.sends, senders) },
-      bind: senderBindings(consumer.sends, senders),
       permissions: [
         ...tablePolicy(consumer.table, table.tableArn),
         ...workflowPolicy(consumer, stateMachineArns),
@@ -192,7 +191,6 @@ export function Events({ app, stack }: StackContext) {
           handler: job.handler,
           description: `Scheduled ${name}: ${job.description}`.slice(0, 256),
           environment: senderEnvironment(job.sends, senders),
-          bind: senderBindings(job.sends, senders),
           permissions: [...tablePolicy(job.table, table.tableArn), ...sendPolicy(job.sends, sendResources)],
         },
       },
@@ -223,7 +221,6 @@ export function busConsumer(
     logsKey: IKey;
     environment?: Record<string, string>;
     permissions: PolicyStatement[];
-    bind?: Config.Secret[];
     retry?: BusConsumerRetry;
   },
 ): { fn: SstFunction; rule: Rule; deadLetterQueue: Queue } {
@@ -236,7 +233,6 @@ export function busConsumer(
     description: `Event consumer ${name}: ${consumer.description}`,
     environment: options.environment ?? {},
     permissions: options.permissions,
-    bind: options.bind ?? [],
     ...retry.invoke,
     deadLetterQueue,
   });
@@ -254,7 +250,7 @@ interface Senders {
   emailFrom: string;
   configurationSet: string;
   webPushSubject: string;
-  webPushKeys: Config.Secret[];
+  webPushKeys: WebPushKeyParameters;
 }
 
 /** Where a function that sends e-mail sends it from, and the configuration set that reports back;
@@ -262,13 +258,29 @@ interface Senders {
 function senderEnvironment(sends: readonly string[] | undefined, senders: Senders): Record<string, string> {
   return {
     ...(sends?.includes("email") ? { CAREBOOK_EMAIL_FROM: senders.emailFrom, CAREBOOK_EMAIL_CONFIGURATION_SET: senders.configurationSet } : {}),
-    ...(sends?.includes("push") ? { [WEB_PUSH_SUBJECT_ENV]: senders.webPushSubject } : {}),
+    ...(sends?.includes("push")
+      ? {
+          [WEB_PUSH_SUBJECT_ENV]: senders.webPushSubject,
+          [WEB_PUSH_PARAMETER_ENV.publicKey]: senders.webPushKeys.publicKey.name,
+          [WEB_PUSH_PARAMETER_ENV.privateKey]: senders.webPushKeys.privateKey.name,
+        }
+      : {}),
   };
 }
 
-/** The secrets a function that sends on these channels reads: the VAPID keys for push. */
-function senderBindings(sends: readonly string[] | undefined, senders: Senders): Config.Secret[] {
-  return sends?.includes("push") ? senders.webPushKeys : [];
+/** A Web Push key's SSM parameter: its name (for the function) and ARN (for its IAM). */
+export interface WebPushKeyParameters {
+  publicKey: { name: string; arn: string };
+  privateKey: { name: string; arn: string };
+}
+
+/** This stage's Web Push key parameters, named as `sst secrets set` writes them. */
+function webPushKeyParameters(stack: Stack, appName: string, stage: string): WebPushKeyParameters {
+  const parameter = (secret: string) => {
+    const name = webPushParameterName(appName, stage, secret);
+    return { name, arn: stack.formatArn({ service: "ssm", resource: "parameter", resourceName: name.slice(1) }) };
+  };
+  return { publicKey: parameter(WEB_PUSH_SECRETS.publicKey), privateKey: parameter(WEB_PUSH_SECRETS.privateKey) };
 }
 
 /** A consumer's own dead-letter queue. */
@@ -296,7 +308,7 @@ function ruleEventPattern(name: string, pattern: EventPattern): CdkEventPattern 
 }
 
 /** Where SES may send from: this stage's account and region's identities, its one configuration set (see sendPolicy). */
-function sesResources(stack: Stack, configurationSetName: string): SendResources {
+function sesResources(stack: Stack, configurationSetName: string): Omit<SendResources, "webPushKeyParameters"> {
   const ses = (resource: string, resourceName: string) =>
     stack.formatArn({ service: "ses", resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   return { emailIdentities: ses("identity", "*"), emailConfigurationSet: ses("configuration-set", configurationSetName) };

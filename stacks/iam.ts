@@ -128,6 +128,17 @@ export interface SendResources {
   emailIdentities: string;
   /** The stage's one SES configuration set (`arn:…:ses:<region>:<account>:configuration-set/<name>`). */
   emailConfigurationSet: string;
+  /** The SSM parameters of the stage's Web Push key pair (functions/lib/channels/web-push.ts). */
+  webPushKeyParameters: readonly string[];
+}
+
+export const readParameterActions = ["ssm:GetParameters"];
+
+/** Reading exactly these SSM parameters (SecureStrings under the account's aws/ssm key, which
+ * SSM decrypts for a caller allowed to read the parameter). */
+export function parameterReadPolicy(parameterArns: readonly string[]): PolicyStatement[] {
+  if (parameterArns.length === 0) return [];
+  return [new PolicyStatement({ effect: Effect.ALLOW, actions: readParameterActions, resources: [...parameterArns] })];
 }
 
 /**
@@ -140,6 +151,8 @@ export interface SendResources {
  * the SES sandbox, SES also checks the action on each recipient's (verified) identity; and no
  * stage declares its sending identity yet. Narrow it (or add an `ses:FromAddress` condition) once
  * the notification issue decides it and production accounts are out of the sandbox.
+ *
+ * Push also reads the stage's Web Push key pair: `ssm:GetParameters` on exactly its two parameters.
  *
  * SMS and push: `sns:Publish` on Resource "*" — nothing narrower is documented to work. The
  * Service Authorization Reference's only resource type for Publish is `topic`; a message to a
@@ -163,6 +176,8 @@ export function sendPolicy(sends: readonly Channel[] | undefined, resources: Sen
   if (channels.has("sms") || channels.has("push")) {
     statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions: notifyActions, resources: ["*"] }));
   }
+  // Web Push signs with the stage's VAPID key pair.
+  if (channels.has("push")) statements.push(...parameterReadPolicy(resources.webPushKeyParameters));
   return statements;
 }
 

@@ -193,13 +193,14 @@ describe("Api stack", () => {
     const parameters = resourcesFor(functionStatements(apiResources, functionId), "ssm:GetParameters");
     const variables: Record<string, unknown> = apiResources[functionId]!.Properties.Environment.Variables;
     if (route.readsWebPushKey) {
-      expect(parameters).toHaveLength(2);
-      for (const parameter of parameters) expect(parameter).toMatch(/:parameter\/sst\/carebook\/(test|\.fallback)\/Secret\/WEB_PUSH_PUBLIC_KEY\/value$/);
-      expect(variables.SST_Secret_value_WEB_PUSH_PUBLIC_KEY).toBe("__FETCH_FROM_SSM__");
+      expect(parameters).toHaveLength(1);
+      expect(parameters[0]).toMatch(/:parameter\/sst\/carebook\/test\/Secret\/WEB_PUSH_PUBLIC_KEY\/value$/);
+      expect(variables.CAREBOOK_WEB_PUSH_PUBLIC_KEY_PARAMETER).toBe("/sst/carebook/test/Secret/WEB_PUSH_PUBLIC_KEY/value");
     } else {
       expect(parameters).toEqual([]);
+      expect(variables).not.toHaveProperty("CAREBOOK_WEB_PUSH_PUBLIC_KEY_PARAMETER");
     }
-    expect(variables).not.toHaveProperty("SST_Secret_value_WEB_PUSH_PRIVATE_KEY");
+    expect(variables).not.toHaveProperty("CAREBOOK_WEB_PUSH_PRIVATE_KEY_PARAMETER");
   });
 
   it.each(routeEntries())(

@@ -6,6 +6,7 @@
  */
 import { createECDH, randomBytes } from "node:crypto";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import ece from "http_ece";
 import webpush from "web-push";
@@ -13,7 +14,7 @@ import { describe, expect, it } from "vitest";
 import { addressFor, DeliveryError, webPushAddress, webPushSubscriptionOf, type OutgoingMessage } from "@carebook/core/notifications/delivery";
 import { notificationPreferencesSchema } from "@carebook/core/notifications/preferences";
 import { pushChannel } from "../../functions/lib/channels/push";
-import { sendWebPush } from "../../functions/lib/channels/web-push";
+import { sendWebPush, vapidKeysFrom, webPushPublicKey } from "../../functions/lib/channels/web-push";
 
 function browserKeys() {
   const ecdh = createECDH("prime256v1");
@@ -87,7 +88,7 @@ describe("web push", () => {
   it("the push channel sends web push addresses directly and native endpoints through SNS", async () => {
     const sns = mockClient(SNSClient);
     sns.on(PublishCommand).resolves({ MessageId: "sns-1" });
-    const channel = pushChannel({ client: new SNSClient({ region: "eu-west-1" }), webPush: undefined });
+    const channel = pushChannel({ client: new SNSClient({ region: "eu-west-1" }), webPush: async () => undefined });
     const arn = "arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/carebook/0a1b2c3d-0000-1111-2222-333344445555";
     expect(await channel.send(message(arn))).toEqual({ providerMessageId: "sns-1", status: "sent" });
     expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.TargetArn).toBe(arn);
@@ -115,5 +116,72 @@ describe("web push", () => {
     expect(notificationPreferencesSchema.safeParse({ ...base, contacts: { webPush: http } }).success).toBe(false);
     const badKey = { ...subscription, keys: { ...subscription.keys, p256dh: "short" } };
     expect(notificationPreferencesSchema.safeParse({ ...base, contacts: { webPush: badKey } }).success).toBe(false);
+  });
+});
+
+describe("the stage's Web Push keys (SSM parameters where `sst secrets set` writes them)", () => {
+  // Names differ per test: what a container read successfully is kept for its life.
+  let n = 0;
+  const stageEnv = () => {
+    n += 1;
+    return {
+      CAREBOOK_WEB_PUSH_PUBLIC_KEY_PARAMETER: `/sst/carebook/t${n}/Secret/WEB_PUSH_PUBLIC_KEY/value`,
+      CAREBOOK_WEB_PUSH_PRIVATE_KEY_PARAMETER: `/sst/carebook/t${n}/Secret/WEB_PUSH_PRIVATE_KEY/value`,
+      CAREBOOK_WEB_PUSH_SUBJECT: "mailto:no-reply@carebook.test",
+    };
+  };
+
+  it("reads both once, decrypted, and signs with them", async () => {
+    const ssm = mockClient(SSMClient);
+    const env = stageEnv();
+    ssm.on(GetParametersCommand).resolves({
+      Parameters: [
+        { Name: env.CAREBOOK_WEB_PUSH_PUBLIC_KEY_PARAMETER, Value: vapid.publicKey },
+        { Name: env.CAREBOOK_WEB_PUSH_PRIVATE_KEY_PARAMETER, Value: vapid.privateKey },
+      ],
+    });
+    expect(await vapidKeysFrom(env)).toEqual({ publicKey: vapid.publicKey, privateKey: vapid.privateKey, subject: "mailto:no-reply@carebook.test" });
+    expect(await webPushPublicKey(env)).toBe(vapid.publicKey);
+    const calls = ssm.commandCalls(GetParametersCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input).toMatchObject({ WithDecryption: true });
+    ssm.restore();
+  });
+
+  it("treats keys that were never set as no web push (not as a failure)", async () => {
+    const ssm = mockClient(SSMClient);
+    const env = stageEnv();
+    ssm.on(GetParametersCommand).resolves({ Parameters: [], InvalidParameters: [env.CAREBOOK_WEB_PUSH_PUBLIC_KEY_PARAMETER, env.CAREBOOK_WEB_PUSH_PRIVATE_KEY_PARAMETER] });
+    expect(await vapidKeysFrom(env)).toBeUndefined();
+    expect(await webPushPublicKey(env)).toBeUndefined();
+    // A web push address then fails as not configured, which moves the message to the next channel.
+    const channel = pushChannel({ client: new SNSClient({ region: "eu-west-1" }), webPush: () => vapidKeysFrom(env) });
+    const { subscription } = browserKeys();
+    await expect(channel.send(message(webPushAddress(subscription)))).rejects.toBeInstanceOf(DeliveryError);
+    ssm.restore();
+  });
+
+  it("answers no keys while SSM cannot be read, and reads again on the next call", async () => {
+    const ssm = mockClient(SSMClient);
+    const env = stageEnv();
+    ssm.on(GetParametersCommand).rejectsOnce(new Error("Rate exceeded")).resolves({
+      Parameters: [
+        { Name: env.CAREBOOK_WEB_PUSH_PUBLIC_KEY_PARAMETER, Value: vapid.publicKey },
+        { Name: env.CAREBOOK_WEB_PUSH_PRIVATE_KEY_PARAMETER, Value: vapid.privateKey },
+      ],
+    });
+    expect(await webPushPublicKey(env)).toBeUndefined();
+    expect(await webPushPublicKey(env)).toBe(vapid.publicKey);
+    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(2);
+    ssm.restore();
+  });
+
+  it("prefers the local runtime's keys in the environment and never calls SSM for them", async () => {
+    const ssm = mockClient(SSMClient);
+    const env = { ...stageEnv(), CAREBOOK_WEB_PUSH_PUBLIC_KEY: vapid.publicKey, CAREBOOK_WEB_PUSH_PRIVATE_KEY: vapid.privateKey };
+    expect((await vapidKeysFrom(env))?.privateKey).toBe(vapid.privateKey);
+    expect(await webPushPublicKey(env)).toBe(vapid.publicKey);
+    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(0);
+    ssm.restore();
   });
 });

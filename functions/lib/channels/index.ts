@@ -33,6 +33,6 @@ export function channelAdapters(env: NodeJS.ProcessEnv = process.env): Record<Ch
   return {
     email: sesChannel({ client: ses, from, configurationSetName: env[EMAIL_CONFIGURATION_SET_ENV] || undefined }),
     sms: smsChannel({ client: sns, senderId: env[SMS_SENDER_ID_ENV] || undefined }),
-    push: pushChannel({ client: sns, webPush: vapidKeysFrom(env) }),
+    push: pushChannel({ client: sns, webPush: () => vapidKeysFrom(env) }),
   };
 }

@@ -12,8 +12,9 @@ import { sendWebPush, type VapidKeys } from "./web-push";
 
 export interface PushChannelOptions {
   client: SNSClient;
-  /** VAPID keys for Web Push (undefined: web push addresses are refused as not configured). */
-  webPush?: VapidKeys;
+  /** The VAPID keys for Web Push, read when a web push address is sent to (none: such
+   * addresses are refused as not configured). */
+  webPush?: () => Promise<VapidKeys | undefined>;
 }
 
 export function pushPayload(message: OutgoingMessage): Record<string, string> {
@@ -36,6 +37,6 @@ export function pushChannel(options: PushChannelOptions): ChannelAdapter {
   const sns = awsAdapter("push", snsErrorRules, (message) => options.client.send(pushRequest(message)));
   return {
     channel: "push",
-    send: (message) => (message.to.startsWith(WEB_PUSH_PREFIX) ? sendWebPush(message, options.webPush) : sns.send(message)),
+    send: async (message) => (message.to.startsWith(WEB_PUSH_PREFIX) ? sendWebPush(message, await options.webPush?.()) : sns.send(message)),
   };
 }

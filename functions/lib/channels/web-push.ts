@@ -4,22 +4,36 @@
  * directly: the `web-push` library builds the encrypted request, fetch posts it. The payload is
  * what the service worker shows (packages/web/src/sw.ts).
  */
-import { Config } from "sst/node/config";
+import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import webpush from "web-push";
 import { DeliveryError, webPushSubscriptionOf, type OutgoingMessage } from "@carebook/core/notifications/delivery";
+import { logger } from "../logger";
 import type { SendResult } from "./adapter";
 
 /**
- * The VAPID key pair. Deployed: the stage's SST secrets of these names (`npx sst secrets set`,
- * docs/web.md), bound to the functions that send push or serve the public key (SST fetches them
- * from SSM when the function starts). Locally: the environment variables below, which the
- * runtime fills from keys it makes on first start (packages/local/src/web-push.ts).
+ * The VAPID key pair. Locally: the environment variables below, which the runtime fills from keys
+ * it makes on first start (packages/local/src/web-push.ts). Deployed: two SecureString parameters
+ * of the stage, where `npx sst secrets set WEB_PUSH_PUBLIC_KEY|WEB_PUSH_PRIVATE_KEY … --stage <s>`
+ * writes them (SST's path: `webPushParameterName`); the functions that send push or serve the
+ * public key are given the parameters' names (…_PARAMETER) and may read exactly those.
+ *
+ * Read here, lazily, rather than through SST's `bind`: a bound secret that was never set makes
+ * SST's runtime throw when the function starts, so every notification of a stage without Web
+ * Push keys would fail. Here a key not set means web push is not configured (the push-key route
+ * answers null, and a web push address falls through to the patient's next channel).
  */
 export const WEB_PUSH_SECRETS = { publicKey: "WEB_PUSH_PUBLIC_KEY", privateKey: "WEB_PUSH_PRIVATE_KEY" } as const;
 export const WEB_PUSH_PUBLIC_KEY_ENV = "CAREBOOK_WEB_PUSH_PUBLIC_KEY";
 export const WEB_PUSH_PRIVATE_KEY_ENV = "CAREBOOK_WEB_PUSH_PRIVATE_KEY";
+export const WEB_PUSH_PARAMETER_ENV = {
+  publicKey: "CAREBOOK_WEB_PUSH_PUBLIC_KEY_PARAMETER",
+  privateKey: "CAREBOOK_WEB_PUSH_PRIVATE_KEY_PARAMETER",
+} as const;
 /** A contact for push services to reach the sender: "mailto:…" or an https URL. */
 export const WEB_PUSH_SUBJECT_ENV = "CAREBOOK_WEB_PUSH_SUBJECT";
+
+/** Where `sst secrets set <secret> … --stage <stage>` keeps a secret of SST app `app` (SST v2). */
+export const webPushParameterName = (app: string, stage: string, secret: string) => `/sst/${app}/${stage}/Secret/${secret}/value`;
 
 export interface VapidKeys {
   publicKey: string;
@@ -27,23 +41,53 @@ export interface VapidKeys {
   subject: string;
 }
 
-/** A secret bound to this function by SST, if it is bound and set (`in`: SST's proxy throws on a
- * secret that is not bound). */
-function boundSecret(name: string): string | undefined {
-  const bound = Config as unknown as Record<string, unknown>;
-  const value = name in bound ? bound[name] : undefined;
-  return typeof value === "string" && value ? value : undefined;
+type KeyName = keyof typeof WEB_PUSH_PARAMETER_ENV;
+type StoredKeys = Partial<Record<KeyName, string>>;
+
+let ssm: SSMClient | undefined;
+/** Per container, by the parameters' names: what a successful read found (keys set later reach new containers). */
+const stored = new Map<string, Promise<StoredKeys>>();
+
+/** The keys in the stage's parameters, as far as they are set; {} when they cannot be read (logged). */
+async function storedKeys(env: NodeJS.ProcessEnv): Promise<StoredKeys> {
+  const names = Object.entries(WEB_PUSH_PARAMETER_ENV).flatMap(([key, variable]) => (env[variable] ? [[key as KeyName, env[variable]!] as const] : []));
+  if (names.length === 0) return {};
+  const cacheKey = JSON.stringify(names);
+  let read = stored.get(cacheKey);
+  if (!read) {
+    ssm ??= new SSMClient({});
+    read = ssm
+      .send(new GetParametersCommand({ Names: names.map(([, name]) => name), WithDecryption: true }))
+      // A name that is not set comes back in InvalidParameters, not as an error.
+      .then(({ Parameters = [] }) =>
+        Object.fromEntries(names.flatMap(([key, name]) => {
+          const value = Parameters.find((p) => p.Name === name)?.Value;
+          return value ? [[key, value]] : [];
+        })),
+      );
+    stored.set(cacheKey, read);
+    // Unreadable (throttled, denied): not remembered, so the next call tries again.
+    read.catch(() => stored.delete(cacheKey));
+  }
+  try {
+    return await read;
+  } catch (error) {
+    logger.warn("Web Push keys could not be read; web push is off for this call", { error: error instanceof Error ? error.message : String(error) });
+    return {};
+  }
 }
 
 /** The stage's VAPID public key (what browsers subscribe with), or undefined without one. */
-export function webPushPublicKey(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env[WEB_PUSH_PUBLIC_KEY_ENV] || boundSecret(WEB_PUSH_SECRETS.publicKey);
+export async function webPushPublicKey(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  return env[WEB_PUSH_PUBLIC_KEY_ENV] || (await storedKeys(env)).publicKey;
 }
 
 /** The key pair and contact to send with, or undefined when the stage has no keys (web push is then not configured). */
-export function vapidKeysFrom(env: NodeJS.ProcessEnv = process.env): VapidKeys | undefined {
-  const publicKey = webPushPublicKey(env);
-  const privateKey = env[WEB_PUSH_PRIVATE_KEY_ENV] || boundSecret(WEB_PUSH_SECRETS.privateKey);
+export async function vapidKeysFrom(env: NodeJS.ProcessEnv = process.env): Promise<VapidKeys | undefined> {
+  const fromEnv = env[WEB_PUSH_PUBLIC_KEY_ENV] && env[WEB_PUSH_PRIVATE_KEY_ENV];
+  const { publicKey, privateKey } = fromEnv
+    ? { publicKey: env[WEB_PUSH_PUBLIC_KEY_ENV], privateKey: env[WEB_PUSH_PRIVATE_KEY_ENV] }
+    : await storedKeys(env);
   if (!publicKey || !privateKey) return undefined;
   return { publicKey, privateKey, subject: env[WEB_PUSH_SUBJECT_ENV] || "mailto:operations@carebook.invalid" };
 }
