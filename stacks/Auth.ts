@@ -25,7 +25,7 @@ import { NagSuppressions } from "cdk-nag";
 import { Function as SstFunction, type StackContext, use } from "sst/constructs";
 import { poolEnv, poolGroups } from "../functions/auth/pools";
 import type { Pool } from "../functions/lib/authorizer-context";
-import { functionDefaults, functionLogging, senderOf, type StaffIdentityProvider, stageConfig, tableFunctionDefaults } from "./config";
+import { cognitoDomainPrefixOf, functionDefaults, functionLogging, senderOf, type StaffIdentityProvider, stageConfig, tableFunctionDefaults } from "./config";
 import { tablePolicy } from "./iam";
 import { reasons, suppress, suppressRoleFindings, suppressSstInternals } from "./nag";
 import { Storage } from "./Storage";
@@ -257,7 +257,7 @@ export function Auth({ app, stack }: StackContext) {
     logoutUrls: origins.map((origin) => `${origin}/signin`),
   };
   const domainOf = (id: string, pool: UserPool, name: Pool) =>
-    pool.addDomain(id, { cognitoDomain: { domainPrefix: `${cognitoDomainPrefix}-${name}` } });
+    pool.addDomain(id, { cognitoDomain: { domainPrefix: cognitoDomainPrefixOf(stack.stage, cognitoDomainPrefix, name) } });
   const patientsDomain = domainOf("PatientsDomain", patientsPool, "patients");
   const staffDomain = domainOf("StaffDomain", staffPool, "staff");
 

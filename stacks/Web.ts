@@ -33,6 +33,10 @@ export function Web({ stack }: StackContext) {
     buildCommand: "npm run build",
     buildOutput: "dist",
     errorPage: "redirect_to_index_page",
+    // SST's uploader would otherwise delete every object not in the build on each deployment —
+    // WebConfig's config.json among them, which its own deployment rewrites only when its
+    // content changes. Old hashed assets stay too, for pages still open during a deployment.
+    purgeFiles: false,
     // `sst dev` deploys no site: the app runs on Vite's server.
     dev: { url: devServerUrl },
     ...(webDomain
@@ -70,8 +74,18 @@ export function Web({ stack }: StackContext) {
   });
 
   // Sign-ins come back to the app on its own domain, on its distribution's (the domain's DNS
-  // may lag a new stage) and, on a developer's stage, on Vite's server.
-  const origins = [...new Set([site.customDomainUrl, site.url, ephemeral ? devServerUrl : undefined].filter((o): o is string => !!o))];
+  // may lag a new stage) and, on a developer's stage, on Vite's server. Not read from the site
+  // alone: a site SST does not deploy this time (`sst dev`, a deployment of some stacks only)
+  // answers its `dev.url` — Vite's — as its URL, which must never reach a real stage's pools.
+  const deployed = site.cdk ? site.url : undefined;
+  const candidates = [webDomain && `https://${webDomain.domainName}`, deployed, ephemeral ? devServerUrl : undefined];
+  const origins = [...new Set(candidates.filter((o): o is string => !!o))];
+  if (origins.length === 0) {
+    throw new Error(
+      `Stage ${stack.stage}: the web app's address is unknown (its site is not deployed with this command and the stage has no webDomain); ` +
+        "deploy the Web stack together with Auth",
+    );
+  }
   stack.addOutputs({ WebUrl: site.customDomainUrl ?? site.url ?? "" });
 
   suppressSstInternals(stack);

@@ -118,21 +118,29 @@ export function stageConfig(stage: string): StageConfig {
     emailFrom: process.env.CAREBOOK_EMAIL_FROM || "Carebook <no-reply@carebook.example>",
     homeRegion: process.env.CAREBOOK_HOME_REGION || apps.home.region,
     edgeWebAcl: !stage.startsWith("dev"),
-    cognitoDomainPrefix: `carebook-${stage.toLowerCase()}`,
+    cognitoDomainPrefix: `carebook-${stage.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "")}`,
     ...settings,
   };
   if (config.allowedCountries?.length && config.blockedCountries?.length) {
     throw new Error(`Stage ${stage}: set allowedCountries or blockedCountries, not both`);
   }
-  // Cognito's rules for a prefix domain (with the longer of the two suffixes added below).
-  const longest = `${config.cognitoDomainPrefix}-patients`;
-  if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(longest) || longest.length > 63 || /aws|amazon|cognito/.test(longest)) {
+  return config;
+}
+
+/**
+ * A user pool's Cognito domain: `<prefix>-<pool>`, checked against Cognito's rules for a prefix
+ * domain (lowercase letters, digits, inner hyphens; at most 63 characters; no "aws", "amazon" or
+ * "cognito"), so a bad one fails the synthesis rather than the deployment.
+ */
+export function cognitoDomainPrefixOf(stage: string, prefix: string, pool: string): string {
+  const domain = `${prefix}-${pool}`;
+  if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(domain) || domain.length > 63 || /aws|amazon|cognito/.test(domain)) {
     throw new Error(
-      `Stage ${stage}: cognitoDomainPrefix "${config.cognitoDomainPrefix}" must be lowercase letters, digits and inner hyphens, ` +
-        `at most 54 characters, without "aws", "amazon" or "cognito"`,
+      `Stage ${stage}: the Cognito domain "${domain}" is not valid: set cognitoDomainPrefix (stacks/config.ts) to lowercase letters, ` +
+        `digits and inner hyphens, at most 54 characters, without "aws", "amazon" or "cognito"`,
     );
   }
-  return config;
+  return domain;
 }
 
 /** "Name <address>" or "address" (`emailFrom`) → the sender's address and name. */

@@ -10,7 +10,7 @@ import { getStack } from "sst/constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { poolGroups } from "../../functions/auth/pools";
 import { Auth, cognitoRateRules } from "../../stacks/Auth";
-import { type StageSettings, stageSettings } from "../../stacks/config";
+import { cognitoDomainPrefixOf, type StageSettings, stageConfig, stageSettings } from "../../stacks/config";
 import {
   buildApp,
   initProjectInBeforeAll,
@@ -271,6 +271,14 @@ describe("Auth stack: the app clients", () => {
     test.resourceCountIs("AWS::Cognito::UserPoolIdentityProvider", 0);
     test.hasOutput("PatientsSignInDomain", {});
     test.hasOutput("StaffSignInDomain", {});
+  });
+
+  it("names the domains after any stage, and refuses a prefix Cognito would refuse at deployment", () => {
+    expect(stageConfig("Dev_Alice").cognitoDomainPrefix).toBe("carebook-dev-alice");
+    expect(cognitoDomainPrefixOf("prod", "carebook-prod", "patients")).toBe("carebook-prod-patients");
+    for (const prefix of ["carebook-aws", "Carebook", "-carebook", "care_book", "x".repeat(55)]) {
+      expect(() => cognitoDomainPrefixOf("prod", prefix, "patients"), prefix).toThrow(/cognitoDomainPrefix/);
+    }
   });
 
   it("sends sign-ins back to the stage's own web domain when it has one", () => {
