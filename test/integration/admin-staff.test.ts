@@ -93,6 +93,26 @@ async function poolUser(email: string) {
   return Users?.[0];
 }
 
+describe("a stale edit of a staff record", () => {
+  it("is refused (409) when the record changed since the form was loaded, so it cannot undo a deactivation", async () => {
+    const admin = await signIn("admin@demo.carebook.test");
+    const sub = `staff-${randomUUID()}`;
+    const record = { name: "Sam Stale", email: `sam-${sub}@test.carebook.test`, roles: ["nurse"], clinicIds: ["london-central"] };
+    const created = await api("PUT", `/api/admin/staff/${sub}`, { token: admin, body: record });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const loaded = created.body.staff.updatedAt as string;
+
+    // Another admin deactivates; the first still has the active record's form open.
+    const off = await api("PUT", `/api/admin/staff/${sub}`, { token: admin, body: { ...record, active: false, expectedUpdatedAt: loaded } });
+    expect(off.status, JSON.stringify(off.body)).toBe(200);
+    const stale = await api("PUT", `/api/admin/staff/${sub}`, { token: admin, body: { ...record, name: "Sam S.", active: true, expectedUpdatedAt: loaded } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe("CHANGED_MEANWHILE");
+    const stored = (await testDb().staffMember.get({ sub }).go({ consistent: true })).data;
+    expect(stored).toMatchObject({ active: false, name: "Sam Stale" });
+  });
+});
+
 describe("staff invitations", () => {
   it("invites a nurse who signs in with the invitation and the groups of the record; role changes and deactivation follow to the account", async () => {
     const admin = await signIn("admin@demo.carebook.test");

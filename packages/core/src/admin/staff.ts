@@ -26,7 +26,7 @@ import { z } from "zod";
 import { auditEntryItem, REGION_AUDIT_CLINIC_ID } from "../audit/entry";
 import { staffRoles, type Db, type StaffMember } from "../entities";
 import { BusinessRuleError, ConflictError, NotFoundError } from "../errors";
-import { changedMeanwhile, commitChange, nextUpdatedAt, type CatalogWrite, type ClinicAccess } from "./change";
+import { changedMeanwhile, checkExpected, commitChange, nextUpdatedAt, type CatalogWrite, type ClinicAccess } from "./change";
 
 export const staffPathSchema = z.object({ sub: z.string().trim().min(1).max(128) });
 
@@ -42,6 +42,9 @@ export const staffRecordSchema = z
     /** For a doctor: the doctor record this account is. */
     doctorId: z.string().trim().min(1).max(100).optional(),
     active: z.boolean().default(true),
+    /** The `updatedAt` of the record the client edited: 409 CHANGED_MEANWHILE if it changed since
+     * (a stale form must not, say, re-enable an account another admin just deactivated). */
+    expectedUpdatedAt: z.iso.datetime({ message: "expected the updatedAt of the record, as the API gave it" }).optional(),
   })
   .refine((r) => !r.doctorId || r.roles.includes("doctor"), { message: "only a doctor account links a doctor record", path: ["doctorId"] })
   .refine((r) => r.clinicIds.length > 0 || (r.roles.length === 1 && r.roles[0] === "support"), {
@@ -146,8 +149,9 @@ export async function inviteStaff(db: Db, accounts: StaffAccounts, input: StaffW
  * no one in without an account) and there is nothing to follow it.
  */
 export async function updateStaff(db: Db, accounts: StaffAccounts, input: StaffWrite & { sub: string }) {
-  const account = await accounts.find(input.sub);
+  // The record before any call to the pool: a deactivation is in force even while Cognito fails.
   const result = await putStaff(db, input);
+  const account = await accounts.find(input.sub);
   if (account) await accounts.sync(account, input.record);
   return { ...result, account: Boolean(account) };
 }
@@ -161,6 +165,7 @@ export async function putStaff(
   const { data: current } = await db.staffMember.get({ sub: input.sub }).go({ consistent: true });
   if (current && input.createOnly) throw staffExists(input.sub);
   if (current && current.regionId !== input.regionId) throw new NotFoundError("Staff member", { sub: input.sub });
+  if (current) checkExpected(current, record.expectedUpdatedAt);
   const { concerned, linking } = await checkRecord(db, { ...input, current: current ?? undefined });
 
   const updatedAt = nextUpdatedAt(current?.updatedAt, input.now);

@@ -29,8 +29,18 @@ const FIELDS = ["name", "email", "roles", "clinicIds", "doctorId"] as const;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** The record of a staff member, as PUT takes it (`active` changed or not). */
+/** The record as shown, for a change of it: `expectedUpdatedAt` makes the API refuse it (409) if
+ * someone changed the record since this page loaded it. */
 function recordOf(m: StaffView, active = m.active): StaffRecord {
-  return { name: m.name, email: m.email, roles: m.roles.filter(isRole), clinicIds: m.clinicIds, ...(m.doctorId ? { doctorId: m.doctorId } : {}), active };
+  return {
+    name: m.name,
+    email: m.email,
+    roles: m.roles.filter(isRole),
+    clinicIds: m.clinicIds,
+    ...(m.doctorId ? { doctorId: m.doctorId } : {}),
+    active,
+    ...(m.updatedAt ? { expectedUpdatedAt: m.updatedAt } : {}),
+  };
 }
 
 export function Staff() {
@@ -147,6 +157,7 @@ function StaffForm(props: {
         clinicIds: draft.clinicIds,
         ...(isDoctor && draft.doctorId ? { doctorId: draft.doctorId } : {}),
         active: member?.active ?? true,
+        ...(member?.updatedAt ? { expectedUpdatedAt: member.updatedAt } : {}),
       };
       if (member) {
         const answer = await call("PUT /api/admin/staff/{sub}", { path: { sub: member.sub }, body, idempotencyKey: attemptKey });
