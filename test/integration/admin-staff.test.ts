@@ -235,5 +235,21 @@ describe("staff invitations", () => {
       body: { name: "Nadia Nurse", email: "nurse@demo.carebook.test", roles: ["nurse"], clinicIds: ["amsterdam-zuid"] },
     });
     expect(put.status).toBe(403);
+
+    // Support reaches the patients of every clinic: an admin of one clinic cannot hand it out.
+    const supportEmail = `support.${randomUUID()}@test.carebook.test`;
+    const support = await api("POST", "/api/admin/staff", {
+      token: signedIn.body.idToken,
+      body: { name: "Sue Port", email: supportEmail, roles: ["support"], clinicIds: [] },
+    });
+    expect(support.status, JSON.stringify(support.body)).toBe(403);
+    expect(support.body.error).toMatchObject({ code: "REGION_ADMIN_REQUIRED", details: { clinicIds: expect.arrayContaining(["london-central"]) } });
+    expect(await poolUser(supportEmail)).toBeUndefined();
+    const ownClinicSupport = await api("PUT", `/api/admin/staff/staff-${randomUUID()}`, {
+      token: signedIn.body.idToken,
+      body: { name: "Ams Support", email: `ams.support.${randomUUID()}@test.carebook.test`, roles: ["nurse", "support"], clinicIds: ["amsterdam-zuid"] },
+    });
+    expect(ownClinicSupport.status).toBe(403);
+    expect(ownClinicSupport.body.error.code).toBe("REGION_ADMIN_REQUIRED");
   });
 });

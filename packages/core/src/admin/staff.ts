@@ -25,7 +25,7 @@
 import { z } from "zod";
 import { auditEntryItem, REGION_AUDIT_CLINIC_ID } from "../audit/entry";
 import { staffRoles, type Db, type StaffMember } from "../entities";
-import { BusinessRuleError, ConflictError, NotFoundError } from "../errors";
+import { BusinessRuleError, ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { changedMeanwhile, checkExpected, commitChange, nextUpdatedAt, type CatalogWrite, type ClinicAccess } from "./change";
 
 export const staffPathSchema = z.object({ sub: z.string().trim().min(1).max(128) });
@@ -106,6 +106,7 @@ async function checkRecord(db: Db, input: StaffWrite & { sub?: string; current?:
   const { record, current } = input;
   const concerned = [...new Set([...(current?.clinicIds ?? []), ...record.clinicIds])];
   for (const clinicId of concerned) input.access.clinic(clinicId);
+  if (grantsSupport(record, current)) await requireEveryClinic(db, input);
   if (input.sub !== undefined && input.actor.id === input.sub && current?.roles.includes("admin") && (!record.roles.includes("admin") || !record.active)) {
     throw new BusinessRuleError("SELF_DEMOTION", "You cannot take away your own admin role or account; ask another administrator");
   }
@@ -122,6 +123,31 @@ async function checkRecord(db: Db, input: StaffWrite & { sub?: string; current?:
     }
   }
   return { concerned, linking };
+}
+
+/** Whether a write gives someone active support access they did not have: support reaches the
+ * patients of every clinic of the region, whatever clinics the record names. */
+const grantsSupport = (record: StaffRecordInput, current: StaffMember | undefined) =>
+  record.active && record.roles.includes("support") && !(current?.active !== false && current?.roles.includes("support"));
+
+/**
+ * 403 unless the caller administers every active clinic of the region: only such an
+ * administrator may hand out region-wide access (an admin of one clinic must not be able to give
+ * someone — or a second account of theirs — the patients of every clinic). Keeping, changing or
+ * taking away an existing support record stays with any administrator.
+ */
+async function requireEveryClinic(db: Db, input: StaffWrite): Promise<void> {
+  const reach = input.access.clinics();
+  if (!reach) return;
+  const { data } = await db.clinic.query.byRegion({ regionId: input.regionId }).go({ pages: "all", attributes: ["clinicId", "active"] });
+  const outside = data.filter((c) => c.active && !reach.includes(c.clinicId)).map((c) => c.clinicId);
+  if (outside.length > 0) {
+    throw new ForbiddenError(
+      "Only an administrator of every clinic of the region may give the support role: support reaches the patients of every clinic",
+      "REGION_ADMIN_REQUIRED",
+      { clinicIds: outside },
+    );
+  }
 }
 
 const staffExists = (sub: string) => new ConflictError("STAFF_EXISTS", "This e-mail's account already has a staff record; change it instead", { sub });
