@@ -14,6 +14,7 @@ import { useSession } from "../../session";
 import { CatalogTable, DeactivateCard, EditForm, ReactivateCard, useManagedList, useRequest } from "./catalog";
 import {
   BookingList,
+  ClinicChoices,
   ClinicOptions,
   FieldError,
   FocusCard,
@@ -256,29 +257,15 @@ function DoctorForm(props: {
           <FieldError error={error} path="name" id={`${ids}-name`} />
         </div>
       </div>
-      <fieldset aria-describedby={clinicsError["aria-describedby"]}>
-        <legend>Works at</legend>
-        <div className="choices">
-          {offered.map((c) => (
-            <label key={c.id} className="check">
-              <input
-                type="checkbox"
-                checked={draft.clinicIds.includes(c.id)}
-                onChange={(e) =>
-                  setDraft({
-                    ...draft,
-                    clinicIds: e.target.checked ? [...draft.clinicIds, c.id] : draft.clinicIds.filter((x) => x !== c.id),
-                  })
-                }
-              />{" "}
-              {c.name}
-              {c.active ? "" : " (inactive)"}
-            </label>
-          ))}
-        </div>
-        {elsewhere.length ? <p className="hint">Also works at clinics you do not manage: {elsewhere.join(", ")}.</p> : null}
-        <FieldError error={error} path="clinicIds" id={`${ids}-clinics`} />
-      </fieldset>
+      <ClinicChoices
+        clinics={offered}
+        clinicIds={draft.clinicIds}
+        onChange={(clinicIds) => setDraft({ ...draft, clinicIds })}
+        elsewhere={elsewhere}
+        error={error}
+        id={`${ids}-clinics`}
+        describedBy={clinicsError["aria-describedby"]}
+      />
       <div className="row">
         <div className="field grow">
           <label htmlFor={`${ids}-skills`}>Skills</label>

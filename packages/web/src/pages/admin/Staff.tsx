@@ -10,7 +10,7 @@ import type { BodyOf, ResponseOf } from "../../../../../functions/contract";
 import { ErrorNotice, Loading, Notice, Page, useLoad } from "../../components/ui";
 import { useSession } from "../../session";
 import { CatalogTable, DeactivateCard, EditForm, ReactivateCard, useManagedList, useRequest } from "./catalog";
-import { FieldError, fieldProps, type AdminClinic, type AdminDoctor, type FieldIssue, useAdminClinics } from "./shared";
+import { ClinicChoices, FieldError, fieldProps, type AdminClinic, type AdminDoctor, type FieldIssue, useAdminClinics } from "./shared";
 
 type StaffView = ResponseOf<"GET /api/admin/staff">["staff"][number];
 /** A staff member as the managed list keys entries. */
@@ -221,24 +221,16 @@ function StaffForm(props: {
         </div>
         <FieldError error={error} path="roles" id={`${ids}-roles`} exact />
       </fieldset>
-      <fieldset aria-describedby={clinicsError["aria-describedby"]}>
-        <legend>Works at</legend>
-        <div className="choices">
-          {props.clinics.map((c) => (
-            <label key={c.id} className="check">
-              <input
-                type="checkbox"
-                checked={draft.clinicIds.includes(c.id)}
-                onChange={(e) => setDraft({ ...draft, clinicIds: toggle(draft.clinicIds, c.id, e.target.checked) })}
-              />{" "}
-              {c.name}
-              {c.active ? "" : " (inactive)"}
-            </label>
-          ))}
-        </div>
-        {elsewhere.length ? <p className="hint">Also works at clinics you do not manage: {elsewhere.join(", ")}.</p> : null}
-        <FieldError error={error} path="clinicIds" id={`${ids}-clinics`} exact />
-      </fieldset>
+      <ClinicChoices
+        clinics={props.clinics}
+        clinicIds={draft.clinicIds}
+        onChange={(clinicIds) => setDraft({ ...draft, clinicIds })}
+        elsewhere={elsewhere}
+        error={error}
+        id={`${ids}-clinics`}
+        describedBy={clinicsError["aria-describedby"]}
+        exact
+      />
       {isDoctor ? (
         <div className="field narrow">
           <label htmlFor={`${ids}-doctor`}>

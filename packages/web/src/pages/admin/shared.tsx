@@ -82,6 +82,44 @@ export function FieldError({ error, path, id, exact }: { error: unknown; path: s
 }
 
 /**
+ * "Works at": a checkbox per clinic of `clinics`, the record's `clinicIds` checked; the clinics
+ * the record names that the administrator does not manage (`elsewhere`) said below, and the
+ * field's error (`id` as fieldProps made it for "clinicIds").
+ */
+export function ClinicChoices(props: {
+  clinics: readonly AdminClinic[];
+  clinicIds: readonly string[];
+  onChange: (clinicIds: string[]) => void;
+  elsewhere: readonly string[];
+  error: unknown;
+  id: string;
+  describedBy: string | undefined;
+  exact?: boolean;
+}) {
+  const { clinicIds } = props;
+  return (
+    <fieldset aria-describedby={props.describedBy}>
+      <legend>Works at</legend>
+      <div className="choices">
+        {props.clinics.map((c) => (
+          <label key={c.id} className="check">
+            <input
+              type="checkbox"
+              checked={clinicIds.includes(c.id)}
+              onChange={(e) => props.onChange(e.target.checked ? [...clinicIds, c.id] : clinicIds.filter((x) => x !== c.id))}
+            />{" "}
+            {c.name}
+            {c.active ? "" : " (inactive)"}
+          </label>
+        ))}
+      </div>
+      {props.elsewhere.length ? <p className="hint">Also works at clinics you do not manage: {props.elsewhere.join(", ")}.</p> : null}
+      <FieldError error={props.error} path="clinicIds" id={props.id} exact={props.exact} />
+    </fieldset>
+  );
+}
+
+/**
  * The form's error notice: the message, and the issues no field of the form shows (`fields`:
  * the paths that have a `<FieldError>`). After a failed submit, focus goes to the first field
  * marked invalid — else the notice (an alert either way).
